@@ -1,0 +1,36 @@
+# make run  — first run on a fresh machine: SQLite, a broker that needs no server, the policy and demo data,
+#             then web + Celery worker + beat. make test — the whole suite on PostgreSQL and Redis.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_MEMBERS ?= 200
+
+.PHONY: install run test lint check-ci
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(PY) requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: export DEBUG ?= 1
+run: install
+	$(PY) manage.py migrate --noinput
+	@if $(PY) manage.py help load_policy >/dev/null 2>&1; then $(PY) manage.py load_policy; fi
+	$(PY) manage.py demo_data --members $(DEMO_MEMBERS)
+	@echo "Web: http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A config worker --loglevel=INFO --without-gossip --without-mingle --without-heartbeat & \
+	$(VENV)/bin/celery -A config beat --loglevel=INFO & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+lint: install
+	$(VENV)/bin/ruff check .

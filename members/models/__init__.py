@@ -1,0 +1,14 @@
+from members.models.identifiers import SensitiveIdentifier
+from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
+from members.models.member import Member
+
+__all__ = [
+    "Certification",
+    "Complaint",
+    "Course",
+    "Enrollment",
+    "Member",
+    "Payment",
+    "PaymentMethod",
+    "SensitiveIdentifier",
+]

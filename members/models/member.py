@@ -1,0 +1,154 @@
+"""The member (정보주체), who is also the staff account: AUTH_USER_MODEL from the first migration."""
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members import validators
+from members.encryption import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedDateField,
+    blind_index,
+)
+
+
+class MemberQuerySet(models.QuerySet):
+    """Exact-match lookups go through the blind indexes: the personal columns themselves are ciphertext."""
+
+    def by_login_id(self, login_id: str) -> "MemberQuerySet":
+        return self._by_index("login_id_index", "login_id", login_id)
+
+    def by_email(self, email: str) -> "MemberQuerySet":
+        return self._by_index("email_index", "email", email)
+
+    def by_mobile(self, mobile: str) -> "MemberQuerySet":
+        return self._by_index("mobile_index", "phone", mobile)
+
+    def by_ipin_ci(self, ci: str) -> "MemberQuerySet":
+        return self._by_index("ipin_ci_index", "exact", ci)
+
+    def _by_index(self, index_field: str, normalizer: str, value: str) -> "MemberQuerySet":
+        digest = blind_index(normalizer, value)
+        return self.filter(**{index_field: digest}) if digest else self.none()
+
+    def active(self) -> "MemberQuerySet":
+        return self.filter(status=Member.Status.ACTIVE)
+
+
+class MemberManager(BaseUserManager.from_queryset(MemberQuerySet)):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str) -> "Member":
+        return self.by_login_id(username).get()
+
+    async def aget_by_natural_key(self, username: str) -> "Member":
+        return await self.by_login_id(username).aget()
+
+    def create_user(self, login_id: str, password: str | None = None, **fields: Any) -> "Member":
+        from members.services import member_create
+
+        return member_create(login_id=login_id, password=password, **fields)
+
+    def create_superuser(self, login_id: str, password: str | None = None, **fields: Any) -> "Member":
+        from members.services import member_create
+
+        return member_create(login_id=login_id, password=password, is_staff=True, is_superuser=True, **fields)
+
+
+class Member(AbstractBaseUser, PermissionsMixin):
+    """A member's account. Every personal field is encrypted; opt-ins live in consent records, not here."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    login_id = EncryptedCharField(_("login ID"), max_length=20, validators=[validators.validate_login_id])
+    name = EncryptedCharField(_("name"), max_length=50, validators=[validators.validate_person_name])
+    mobile = EncryptedCharField(_("mobile phone"), max_length=13, blank=True, validators=[validators.validate_mobile])
+    email = EncryptedCharField(_("email"), max_length=254, validators=[validators.validate_email])
+    company_name = EncryptedCharField(_("company name"), max_length=100, blank=True)
+    department = EncryptedCharField(_("department"), max_length=100, blank=True)
+    job_title = EncryptedCharField(_("job title"), max_length=50, blank=True)
+    employee_number = EncryptedCharField(_("employee number"), max_length=30, blank=True)
+    company_phone = EncryptedCharField(
+        _("company phone"), max_length=14, blank=True, validators=[validators.validate_phone]
+    )
+    birth_date = EncryptedDateField(_("birth date"), null=True, blank=True, validators=[validators.validate_birth_date])
+    # Optional: collected only for textbook shipping and refund-course reports.
+    home_address = EncryptedCharField(_("home address"), max_length=200, blank=True)
+    home_phone = EncryptedCharField(_("home phone"), max_length=14, blank=True, validators=[validators.validate_phone])
+    ipin_ci = EncryptedCharField(_("i-PIN CI"), max_length=88, blank=True, validators=[validators.validate_ipin_ci])
+    ipin_di = EncryptedCharField(_("i-PIN DI"), max_length=64, blank=True, validators=[validators.validate_ipin_di])
+
+    login_id_index = BlindIndexField(source="login_id", normalizer="login_id")
+    email_index = BlindIndexField(source="email", normalizer="email")
+    mobile_index = BlindIndexField(source="mobile", normalizer="phone", db_index=True)
+    ipin_ci_index = BlindIndexField(source="ipin_ci", normalizer="exact", db_index=True)
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+    date_joined = models.DateTimeField(_("joined at"), default=timezone.now)
+
+    objects = MemberManager()
+
+    USERNAME_FIELD = "login_id"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name", "email"]
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["login_id_index"],
+                name="member_login_id_unique",
+                violation_error_code="unique",
+                violation_error_message=_("Login ID: this login ID is already in use."),
+            ),
+            models.UniqueConstraint(
+                fields=["email_index"],
+                name="member_email_unique",
+                violation_error_code="unique",
+                violation_error_message=_("Email: this email address is already registered."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", withdrawn_at__isnull=True)
+                | Q(status="withdrawn", withdrawn_at__isnull=False),
+                name="member_withdrawn_at_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def validate_constraints(self, exclude: set[str] | None = None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            # Report a clash on a blind index under the field the member typed (email, not email_index).
+            sources = {f.name: f.source for f in self._meta.fields if isinstance(f, BlindIndexField)}
+            raise ValidationError(
+                {sources.get(name, name): messages for name, messages in error.error_dict.items()}
+            ) from error
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            # A saved source field drags its blind index along, or the index would go stale.
+            kwargs["update_fields"] = set(update_fields) | {
+                field.name for field in self._meta.fields if isinstance(field, BlindIndexField)
+                and field.source in update_fields
+            }
+        super().save(*args, **kwargs)
