@@ -55,7 +55,7 @@ class Generator:
         birth_date = datetime.date(1965, 1, 1) + datetime.timedelta(days=self.random.randrange(365 * 37))
         area = self.random.choice(AREA_CODES)
         row = {
-            "login_id": f"{surname_roman}{r1}{r2}{serial}",
+            "login_id": f"{surname_roman}{r1[0]}{r2[0]}{serial}",
             "name": surname + g1 + g2,
             "email": f"{r1}{r2}.{surname_roman}{serial}@{domain}",
             "mobile": f"010-{self.digits(4)}-{self.digits(4)}",

@@ -33,6 +33,8 @@ registry.declare(
     personal(Member, "home_phone", Category.CONTACT, mask="phone", label=_("Home phone"), retention=(REFUND,)),
     personal(Member, "ipin_ci", Category.IDENTITY_VERIFICATION, mask="secret", label=_("i-PIN CI")),
     personal(Member, "ipin_di", Category.IDENTITY_VERIFICATION, mask="secret", label=_("i-PIN DI")),
+    # 접속로그 (policy §1): a timestamp the login machinery writes, so not encrypted.
+    personal(Member, "last_login", Category.SERVICE_RECORD, mask="date", label=_("Last login"), encrypted=False),
 )
 
 registry.declare(

@@ -38,7 +38,8 @@ class SensitiveIdentifier(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     value = EncryptedCharField(_("value"), max_length=19)
-    legal_basis = models.CharField(_("legal basis or purpose"), max_length=40, choices=LegalBasis.choices)
+    # blank=True so that clean() can say why it is needed; the check constraint still refuses an empty one.
+    legal_basis = models.CharField(_("legal basis or purpose"), max_length=40, choices=LegalBasis.choices, blank=True)
     # A 주민등록번호 changed after October 2020 has no check digit (주민등록번호 변경제도).
     reissued = models.BooleanField(_("reissued after October 2020"), default=False)
     collected_at = models.DateTimeField(_("collected at"), default=timezone.now)

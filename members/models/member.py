@@ -134,6 +134,9 @@ class Member(AbstractBaseUser, PermissionsMixin):
         return self.status == self.Status.ACTIVE
 
     def validate_constraints(self, exclude: set[str] | None = None) -> None:
+        for field in self._meta.fields:
+            if isinstance(field, BlindIndexField):
+                field.pre_save(self, add=False)  # so the unique constraints see the values about to be saved
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as error:

@@ -1,0 +1,34 @@
+from importlib import import_module
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+
+
+def _areas() -> dict:
+    """Each app may offer a benchmark in its bench.py, named by its AREA."""
+    found = {}
+    for app in apps.get_app_configs():
+        try:
+            module = import_module(f"{app.name}.bench")
+        except ModuleNotFoundError as error:
+            if error.name != f"{app.name}.bench":
+                raise
+            continue
+        found[module.AREA] = module
+    return found
+
+
+class Command(BaseCommand):
+    help = "Print benchmark figures for an area, with ratios against a baseline measured in the same run."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("area")
+        parser.add_argument("--size", type=int, default=100_000)
+
+    def handle(self, *args, area: str, size: int, **options) -> None:
+        areas = _areas()
+        if area not in areas:
+            raise CommandError(f"unknown area {area!r}; choose from: {', '.join(sorted(areas))}")
+        if size < 1:
+            raise CommandError("--size must be at least 1")
+        areas[area].run(size, self.stdout.write)

@@ -1,0 +1,91 @@
+"""Creating a member: Argon2 passwords, validation that names the field and rule, nothing half-saved."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
+
+from members import services
+from members.models import Member, SensitiveIdentifier
+from tests.members.factories import MemberFactory, valid_rrn
+
+pytestmark = pytest.mark.django_db
+
+
+def test_passwords_are_hashed_with_argon2():
+    member = MemberFactory(password="a-long-Passphrase-2023")
+    assert member.password.startswith("argon2$argon2id$")
+    assert member.check_password("a-long-Passphrase-2023")
+    assert "a-long-Passphrase-2023" not in member.password
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code_text"),
+    [
+        ("rrn", "900101-1234567", "check digit"),
+        ("rrn", "901301-1234567", "real date"),
+        ("rrn", "12345", "13 digits"),
+        ("mobile", "010-123", "Mobile phone"),
+        ("company_phone", "12-345", "Phone number"),
+        ("email", "not-an-email", "Email"),
+        ("login_id", "1abc", "Login ID"),
+    ],
+)
+def test_malformed_values_are_refused_and_nothing_is_saved(field, value, code_text):
+    # given
+    extra = {"rrn_legal_basis": "employment_insurance_refund"} if field == "rrn" else {}
+    # when
+    with pytest.raises(ValidationError) as caught:
+        MemberFactory(**{field: value}, **extra)
+    # then: the error is keyed by the field and its message names the rule
+    assert code_text in " ".join(caught.value.message_dict[field])
+    assert Member.objects.count() == 0
+    assert SensitiveIdentifier.objects.count() == 0
+
+
+def test_a_resident_registration_number_without_a_legal_basis_is_refused():
+    with pytest.raises(ValidationError) as caught:
+        MemberFactory(rrn=valid_rrn())
+    assert "legal basis" in caught.value.message_dict["rrn_legal_basis"][0]
+    assert Member.objects.count() == 0
+
+
+def test_a_resident_registration_number_is_kept_apart_with_its_legal_basis():
+    member = MemberFactory(rrn=valid_rrn(datetime.date(1990, 1, 1)).replace("-", ""),
+                           rrn_legal_basis="sme_core_job")
+    identifier = SensitiveIdentifier.objects.get(member=member)
+    assert (identifier.kind, identifier.legal_basis) == ("rrn", "sme_core_job")
+    assert identifier.value[:7] == "900101-"
+    assert "52조의2" in str(identifier.legal_basis_text) or "52-2" in str(identifier.legal_basis_text)
+
+
+def test_validation_messages_are_korean_by_default_and_english_on_request():
+    with pytest.raises(ValidationError) as caught:
+        MemberFactory(mobile="123")
+    with translation.override("ko"):
+        korean = caught.value.message_dict["mobile"][0]
+    assert "휴대전화" in korean
+    assert "Mobile phone" in caught.value.message_dict["mobile"][0]
+
+
+def test_all_errors_are_reported_at_once():
+    with pytest.raises(ValidationError) as caught:
+        MemberFactory(mobile="123", email="nope", name="")
+    assert {"mobile", "email", "name"} <= set(caught.value.message_dict)
+
+
+def test_a_weak_password_is_refused_and_nothing_saved():
+    with pytest.raises(ValidationError) as caught:
+        MemberFactory(password="1234")
+    assert "password" in caught.value.message_dict
+    assert Member.objects.count() == 0
+
+
+def test_withdrawn_members_cannot_log_in():
+    member = MemberFactory(password="a-long-Passphrase-2023")
+    member.status, member.withdrawn_at = Member.Status.WITHDRAWN, datetime.datetime.now(datetime.UTC)
+    member.save()
+    from django.contrib.auth import authenticate
+
+    assert authenticate(username=member.login_id, password="a-long-Passphrase-2023") is None
