@@ -17,6 +17,8 @@ $(VENV)/.installed: $(PY) requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { echo "installing gettext (translations)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
 
 run: export DEBUG ?= 1
 run: install

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-admin.site.site_header = admin.site.site_title = "개인정보 관리 콘솔"
+admin.site.site_header = admin.site.site_title = _("Privacy console")
+admin.site.index_title = _("Personal data administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -47,16 +47,17 @@ def _normalized(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, li
             try:
                 value = MEMBER_NORMALIZERS[name](value)
             except ValidationError as error:
-                errors[name] = error.messages
+                errors[name] = error.error_list
         values[name] = value
     return values, errors
 
 
-def _errors_of(instance: Any, *, exclude: list[str] | None = None, prefix: str = "") -> dict[str, list]:
+def _errors_of(instance: Any, *, exclude: list[str] | None = None) -> dict[str, list]:
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as error:
-        return {f"{prefix}{name}": messages for name, messages in error.message_dict.items()}
+        # error_dict keeps the messages lazy, so they are read in the reader's language
+        return dict(error.error_dict)
     return {}
 
 
@@ -101,7 +102,7 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
         try:
             validate_password(password, member)
         except ValidationError as error:
-            errors["password"] = error.messages
+            errors["password"] = error.error_list
         member.set_password(password)
     else:
         member.set_unusable_password()
@@ -258,7 +259,7 @@ def member_bulk_create(*, rows: Iterable[Mapping[str, Any]], password_hash: str,
         try:
             member.clean_fields(exclude=list(errors))
         except ValidationError as error:
-            errors |= error.message_dict
+            errors |= error.error_dict
         if errors:
             raise ValidationError({f"row {number}: {name}": messages for name, messages in errors.items()})
         members.append(member)
@@ -271,7 +272,7 @@ def member_password_set(*, member: Member, password: str) -> Member:
     try:
         validate_password(password, member)
     except ValidationError as error:
-        raise ValidationError({"password": error.messages}) from error
+        raise ValidationError({"password": error.error_list}) from error
     member.set_password(password)
     member.save(update_fields=["password"])
     return member

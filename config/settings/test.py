@@ -9,7 +9,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-0f1e2d3c4b5a69788796a5b4c3d
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "test-field-encryption-key-9a8b7c6d5e4f3a2b1c0d")
 os.environ.setdefault("BLIND_INDEX_KEY", "test-blind-index-key-1a2b3c4d5e6f7a8b9c0d1e2f")
 
-from config.settings.base import *  # noqa: E402,F403
+from config.settings.base import *  # noqa: F403
 
 # Plain HTTP in the test client and the browser tests.
 SECURE_SSL_REDIRECT = False

@@ -80,7 +80,7 @@ def test_blind_index_refresh_repairs_stale_indexes_and_is_idempotent():
     Member.objects.update(email_index=None, mobile_index=None)
     # when
     updated, last_pk, has_more = services.member_blind_indexes_refresh(batch_size=2)
-    updated2, last_pk2, has_more2 = services.member_blind_indexes_refresh(after_pk=last_pk, batch_size=2)
+    updated2, _last_pk2, has_more2 = services.member_blind_indexes_refresh(after_pk=last_pk, batch_size=2)
     # then
     assert (updated, has_more, updated2, has_more2) == (2, True, 1, False)
     assert all(Member.objects.by_email(m.email).get() == m for m in members)

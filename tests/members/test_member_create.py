@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from members import services
 from members.models import Member, SensitiveIdentifier
 from tests.members.factories import MemberFactory, valid_rrn
 
