@@ -26,7 +26,7 @@ run: install
 	@if $(PY) manage.py help load_policy >/dev/null 2>&1; then $(PY) manage.py load_policy; fi
 	$(PY) manage.py demo_data --members $(DEMO_MEMBERS)
 	@echo "Web: http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --without-gossip --without-mingle --without-heartbeat & \
 	$(VENV)/bin/celery -A config beat --loglevel=INFO & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
