@@ -5,9 +5,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from members import validators
@@ -52,12 +54,33 @@ def _normalized(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, li
     return values, errors
 
 
+# Django's own field messages ("This field cannot be blank.") do not say which field; ours do.
+GENERIC_CODES = {"blank", "null", "required", "max_length", "min_length", "invalid", "invalid_choice",
+                 "max_value", "min_value", "invalid_date"}
+
+
+def _prefixed(label: str, message: str, params: dict | None) -> str:
+    return f"{label}: {message % params if params else message}"
+
+
+def _named(instance: Any, name: str, error: ValidationError) -> ValidationError:
+    if error.code not in GENERIC_CODES:
+        return error
+    try:
+        label = capfirst(instance._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return error
+    # lazy: the label and message are read in the language active when the error is shown
+    return ValidationError(lazy(_prefixed, str)(label, error.message, error.params), code=error.code)
+
+
 def _errors_of(instance: Any, *, exclude: list[str] | None = None) -> dict[str, list]:
+    """Validation errors of one record by field, each naming its field; kept lazy, so they are read in
+    the reader's language."""
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as error:
-        # error_dict keeps the messages lazy, so they are read in the reader's language
-        return dict(error.error_dict)
+        return {name: [_named(instance, name, item) for item in items] for name, items in error.error_dict.items()}
     return {}
 
 

@@ -88,3 +88,13 @@ def test_withdrawn_members_cannot_log_in():
     from django.contrib.auth import authenticate
 
     assert authenticate(username=member.login_id, password="a-long-Passphrase-2023") is None
+
+
+def test_django_field_messages_also_name_the_field_in_either_language():
+    with pytest.raises(ValidationError) as caught:
+        MemberFactory(name="", department="부" * 101)
+    assert caught.value.message_dict["name"] == ["Name: This field cannot be blank."]
+    assert caught.value.message_dict["department"][0].startswith("Department: Ensure this value has at most 100")
+    with translation.override("ko"):
+        assert caught.value.message_dict["name"][0].startswith("이름: ")
+        assert "100" in caught.value.message_dict["department"][0]
