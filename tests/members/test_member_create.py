@@ -98,3 +98,15 @@ def test_django_field_messages_also_name_the_field_in_either_language():
     with translation.override("ko"):
         assert caught.value.message_dict["name"][0].startswith("이름: ")
         assert "100" in caught.value.message_dict["department"][0]
+
+
+def test_createsuperuser_makes_a_staff_account_through_the_service(monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "officer-Passphrase-2023")
+    call_command("createsuperuser", interactive=False, login_id="Privacy_Officer", name="신승철",
+                 email="alpha@alpaco.co.kr", verbosity=0)
+    officer = Member.objects.get_by_natural_key("privacy_officer")
+    assert officer.is_superuser
+    assert officer.is_staff
+    assert officer.check_password("officer-Passphrase-2023")
