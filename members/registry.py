@@ -92,10 +92,6 @@ class Registry:
         self.discover()
         return self.fields.get((model, name))
 
-    def models(self) -> list[type[models.Model]]:
-        self.discover()
-        return list(dict.fromkeys(owner for owner, _name in self.fields))
-
     def __iter__(self) -> Iterator[PersonalField]:
         self.discover()
         return iter(self.fields.values())

@@ -38,9 +38,6 @@ class MemberQuerySet(models.QuerySet):
         digest = blind_index(normalizer, value)
         return self.filter(**{index_field: digest}) if digest else self.none()
 
-    def active(self) -> "MemberQuerySet":
-        return self.filter(status=Member.Status.ACTIVE)
-
 
 class MemberManager(BaseUserManager.from_queryset(MemberQuerySet)):
     use_in_migrations = True

@@ -85,3 +85,11 @@ def test_blind_index_refresh_repairs_stale_indexes_and_is_idempotent():
     assert (updated, has_more, updated2, has_more2) == (2, True, 1, False)
     assert all(Member.objects.by_email(m.email).get() == m for m in members)
     assert services.member_blind_indexes_refresh(batch_size=10)[0] == 0
+
+
+def test_ipin_ci_finds_the_member_who_already_joined():
+    ci = "Q" * 86 + "=="
+    member = MemberFactory(ipin_ci=ci)
+    MemberFactory()
+    assert list(Member.objects.by_ipin_ci(ci)) == [member]
+    assert not Member.objects.by_ipin_ci("R" * 86 + "==").exists()
