@@ -20,8 +20,9 @@ install: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || { echo "installing gettext (translations)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
 
-run: export DEBUG ?= 1
 run: install
+	@test -f .env || { printf '# Written by make run: this checkout runs in development mode.\nDEBUG=1\n' > .env; \
+	  echo "wrote .env (DEBUG=1): development stand-ins replace the secrets in this checkout"; }
 	$(PY) manage.py migrate --noinput
 	@if $(PY) manage.py help load_policy >/dev/null 2>&1; then $(PY) manage.py load_policy; fi
 	$(PY) manage.py demo_data --members $(DEMO_MEMBERS)

@@ -2,6 +2,7 @@
 
 import os
 
+os.environ.setdefault("DEBUG", "0")  # tests run production settings, whatever a local .env says
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/privacy_backoffice")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/15")
