@@ -4,39 +4,181 @@ import datetime
 
 import pytest
 
-from members import masking as m
+from members import masking
+from members.validators import luhn_check_digit, rrn_check_digit
 
 
 @pytest.mark.parametrize(
-    ("mask", "value", "shown"),
+    ("value", "shown"),
+    [("홍길동", "홍*동"), ("홍길", "홍*"), ("남궁민수", "남**수"), ("John Smith", "J********h"), ("홍", "*")],
+)
+def test_name_shows_only_its_first_and_last_character_and_keeps_its_length(value, shown):
+    # given
+    # when
+    masked = masking.mask_name(value)
+    # then
+    assert masked == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
     [
-        (m.mask_name, "홍길동", "홍*동"),
-        (m.mask_name, "홍길", "홍*"),
-        (m.mask_name, "남궁민수", "남**수"),
-        (m.mask_name, "John Smith", "J********h"),
-        (m.mask_phone, "010-1234-5678", "010-****-5678"),
-        (m.mask_phone, "01012345678", "010-****-5678"),
-        (m.mask_phone, "02-123-4567", "02-***-4567"),
-        (m.mask_phone, "1588-1234", "****-1234"),
-        (m.mask_email, "hong@example.com", "ho***@example.com"),
-        (m.mask_email, "ab@x.kr", "a***@x.kr"),
-        (m.mask_rrn, "900101-1234567", "900101-1******"),
-        (m.mask_rrn, "9001011234567", "900101-1******"),
-        (m.mask_card, "1234567812345678", "****-****-****-5678"),
-        (m.mask_address, "서울특별시 강남구 테헤란로 123 4층", "서울특별시 강남구 ***"),
-        (m.mask_date, datetime.date(1990, 1, 1), "1990-**-**"),
-        (m.mask_partial, "A12345", "A1****"),
-        (m.mask_partial, "A123456", "A12****"),
-        (m.mask_ip, "192.168.10.23", "192.168.10.***"),
-        (m.mask_ip, "2001:db8:85a3:0:0:8a2e:370:7334", "2001:db8:85a3:0:****"),
-        (m.mask_secret, "A" * 88, "********"),
+        ("010-1234-5678", "010-****-5678"),
+        ("01012345678", "010-****-5678"),
+        ("+82 10-1234-5678", "010-****-5678"),
+        ("011-123-4567", "011-***-4567"),
+        ("02-123-4567", "02-***-4567"),
+        ("0212345678", "02-****-5678"),
+        ("0505-1234-5678", "0505-****-5678"),
+        ("1588-1234", "****-1234"),
     ],
 )
-def test_values_are_masked_the_way_staff_see_them(mask, value, shown):
-    assert mask(value) == shown
+def test_phone_hides_the_middle_part_of_the_hyphenated_number(value, shown):
+    # given a number in any shape normalize_phone accepts
+    # when
+    masked = masking.mask_phone(value)
+    # then
+    assert masked == shown
 
 
-@pytest.mark.parametrize("mask", list(m.MASKS.values()))
-def test_empty_values_stay_empty(mask):
-    assert mask(None) == ""
-    assert mask("") == ""
+@pytest.mark.parametrize(("value", "shown"), [("12-3456-7890", "******7890"), ("123", "****"), ("tel", "****")])
+def test_phone_that_cannot_be_parsed_shows_at_most_its_last_four_digits(value, shown):
+    # given
+    # when
+    masked = masking.mask_phone(value)
+    # then
+    assert masked == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("hong@example.com", "ho***@example.com"),
+        ("ab@x.kr", "a***@x.kr"),
+        ("a@x.kr", "a***@x.kr"),
+        ("abc@x.kr", "ab***@x.kr"),
+        ("hongexample.com", "ho*************"),
+    ],
+)
+def test_email_shows_two_characters_of_the_local_part_one_if_it_is_short(value, shown):
+    # given
+    # when
+    masked = masking.mask_email(value)
+    # then
+    assert masked == shown
+
+
+@pytest.mark.parametrize("typed", ["900101-1234568", "9001011234568"])
+def test_rrn_shows_only_the_birth_date_and_the_7th_digit(typed):
+    # given
+    assert rrn_check_digit("900101123456", foreigner=False) == int(typed[-1])
+    # when
+    masked = masking.mask_rrn(typed)
+    # then
+    assert masked == "900101-1******"
+
+
+CARD_14 = "9410123456789" + str(luhn_check_digit("9410123456789"))
+CARD_19 = "941012345678901234" + str(luhn_check_digit("941012345678901234"))
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        ("1234567812345678", "****-****-****-5678"),
+        ("1234-5678-1234-5678", "****-****-****-5678"),
+        (CARD_14, f"****-****-****-{CARD_14[-4:]}"),
+        (CARD_19, f"****-****-****-{CARD_19[-4:]}"),
+    ],
+)
+def test_card_always_shows_four_groups_with_only_the_last_four_digits(number, shown):
+    # given a 14- to 19-digit card number
+    # when
+    masked = masking.mask_card(number)
+    # then
+    assert masked == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("서울특별시 강남구 테헤란로 123 4층", "서울특별시 강남구 ***"),
+        ("경기도 성남시 분당구", "경기도 성남시 ***"),
+        ("서울특별시 강남구", "서울특별시 ***"),
+        ("서울특별시", "서울특별시 ***"),
+    ],
+)
+def test_address_shows_its_first_two_words_or_only_the_first_if_there_are_two_or_fewer(value, shown):
+    # given
+    # when
+    masked = masking.mask_address(value)
+    # then
+    assert masked == shown
+
+
+@pytest.mark.parametrize("value", [datetime.date(1990, 1, 1), "1990-01-01"])
+def test_date_shows_only_the_year(value):
+    # given a date or its ISO string
+    # when
+    masked = masking.mask_date(value)
+    # then
+    assert masked == "1990-**-**"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("A123456", "A1*****"), ("ABCDEF", "AB****"), ("영업부", "영**"), ("AB", "A*"), ("과장", "과*")],
+)
+def test_partial_shows_the_first_third_of_the_characters(value, shown):
+    # given an employee number, job title, company name or department
+    # when
+    masked = masking.mask_partial(value)
+    # then
+    assert masked == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("192.168.10.23", "192.168.10.***"),
+        ("2001:db8:85a3:0:0:8a2e:370:7334", "2001:db8:85a3:0:****"),
+        ("2001:db8::1", "2001:db8:0:0:****"),
+        ("not-an-ip", "********"),
+    ],
+)
+def test_ip_hides_the_last_ipv4_octet_or_all_but_the_first_four_ipv6_groups(value, shown):
+    # given
+    # when
+    masked = masking.mask_ip(value)
+    # then
+    assert masked == shown
+
+
+@pytest.mark.parametrize("value", ["x", "A" * 64, "A" * 88])
+def test_secret_is_always_eight_stars_whatever_its_length(value):
+    # given an i-PIN CI or DI
+    # when
+    masked = masking.mask_secret(value)
+    # then
+    assert masked == "********"
+
+
+def test_masks_are_declared_by_name():
+    # given the names the personal-data declaration uses
+    names = {"name", "phone", "email", "rrn", "card", "address", "date", "partial", "ip", "secret"}
+    # when
+    declared = masking.MASKS
+    # then
+    assert set(declared) == names
+    assert all(declared[name] is getattr(masking, f"mask_{name}") for name in names)
+
+
+@pytest.mark.parametrize("name", sorted(masking.MASKS))
+@pytest.mark.parametrize("empty", [None, ""])
+def test_empty_value_is_shown_empty(name, empty):
+    # given
+    mask = masking.MASKS[name]
+    # when
+    masked = mask(empty)
+    # then
+    assert masked == ""
