@@ -10,7 +10,17 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Certification, Complaint, Course, Enrollment, Member, Payment, SensitiveIdentifier
+from members.models import (
+    Certification,
+    Complaint,
+    Course,
+    Enrollment,
+    Member,
+    Payment,
+    SensitiveIdentifier,
+    SensitiveIdentifierBasis,
+    SensitiveIdentifierCorrection,
+)
 from members.registry import registry
 
 
@@ -70,7 +80,8 @@ class MemberAdmin(admin.ModelAdmin):
         if not term:
             return queryset, False
         found = (queryset.by_login_id(term) | queryset.by_email(term) | queryset.by_mobile(term))
-        if term.isdigit():
+        # isdigit() alone accepts ², ① and other digits that int() refuses.
+        if term.isascii() and term.isdigit():
             found |= queryset.filter(pk=int(term))
         return found, False
 
@@ -83,12 +94,44 @@ class MemberAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class SensitiveIdentifierBasisInline(ReadOnlyInline):
+    model = SensitiveIdentifierBasis
+    fields = readonly_fields = ["legal_basis", "enrollment", "recorded_at"]
+
+
+class SensitiveIdentifierCorrectionInline(ReadOnlyInline):
+    model = SensitiveIdentifierCorrection
+    fields = readonly_fields = ["corrected_at", "corrected_by", *masked_all(SensitiveIdentifierCorrection)]
+
+
 @admin.register(SensitiveIdentifier)
 class SensitiveIdentifierAdmin(ReadOnlyAdmin):
-    list_display = ["id", "member_id", "kind", IDENTIFIER_MASKED, "legal_basis", "collected_at"]
-    list_filter = ["kind", "legal_basis"]
+    list_display = ["id", "member_id", "kind", IDENTIFIER_MASKED, "held_under", "collected_at"]
+    list_filter = ["kind", "bases__legal_basis"]
     readonly_fields = ["member", "kind", IDENTIFIER_MASKED, "legal_basis_text", "reissued", "collected_at"]
     fields = readonly_fields
+    inlines = [SensitiveIdentifierBasisInline, SensitiveIdentifierCorrectionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("bases")
+
+    @admin.display(description=_("legal bases held under"))
+    def held_under(self, obj: SensitiveIdentifier) -> str:
+        return ", ".join(dict.fromkeys(str(basis.get_legal_basis_display()) for basis in obj.bases.all()))
 
 
 @admin.register(Course)

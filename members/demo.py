@@ -58,7 +58,8 @@ class Generator:
             "login_id": f"{surname_roman}{r1[0]}{r2[0]}{serial}",
             "name": surname + g1 + g2,
             "email": f"{r1}{r2}.{surname_roman}{serial}@{domain}",
-            "mobile": f"010-{self.digits(4)}-{self.digits(4)}",
+            # 010-597X to 010-599X are not assigned (libphonenumber's data); 010-0XXX and 010-1XXX are not issued.
+            "mobile": f"010-{self.random.choice('2346789')}{self.digits(3)}-{self.digits(4)}",
             "company_name": company,
             "department": self.random.choice(DEPARTMENTS),
             "job_title": self.random.choice(JOB_TITLES),

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Complaint, Enrollment, Member, SensitiveIdentifier
+from members.models import Complaint, Enrollment, Member, SensitiveIdentifier, SensitiveIdentifierCorrection
 from members.registry import Category, Retention, personal, registry
 
 REFUND = Retention.EMPLOYMENT_INSURANCE_REFUND
@@ -43,6 +43,15 @@ registry.declare(
     personal(SensitiveIdentifier, "value", Category.UNIQUE_IDENTIFIER, mask={"rrn": "rrn", "naeil_card": "card"},
              mask_key="kind", label=_("Resident registration number / Naeil learning card number"),
              retention=(REFUND,)),
+)
+
+registry.declare(
+    SensitiveIdentifierCorrection,
+    # A correction keeps the old number only as staff see it (900101-1******), and why it was corrected.
+    personal(SensitiveIdentifierCorrection, "previous_masked", Category.UNIQUE_IDENTIFIER, mask="partial",
+             label=_("Previous number (masked)"), retention=(REFUND,)),
+    personal(SensitiveIdentifierCorrection, "reason", Category.UNIQUE_IDENTIFIER, mask="partial",
+             label=_("Reason for the correction"), retention=(REFUND,)),
 )
 
 registry.declare(

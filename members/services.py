@@ -5,8 +5,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import capfirst
@@ -23,7 +23,15 @@ from members.models import (
     Payment,
     PaymentMethod,
     SensitiveIdentifier,
+    SensitiveIdentifierBasis,
+    SensitiveIdentifierCorrection,
 )
+from members.registry import registry
+
+# Where an identifier's errors go in each service's arguments.
+RRN_KEYS = {"value": "rrn", "legal_basis": "rrn_legal_basis", "reissued": "rrn_reissued"}
+CARD_KEYS = {"value": "card_number", "legal_basis": "card_number", "reissued": "card_number"}
+RECORD_KEYS = {"value": "value", "legal_basis": "legal_basis", "reissued": "reissued"}
 
 # How each member field is brought to its stored form before validation.
 MEMBER_NORMALIZERS = {
@@ -45,7 +53,8 @@ def _normalized(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, li
     for name, value in fields.items():
         if isinstance(value, str):
             value = value.strip()
-        if value and name in MEMBER_NORMALIZERS:
+        # A value with control characters is left to _errors_of, which names the field and that rule.
+        if value and name in MEMBER_NORMALIZERS and not validators.has_control_characters(value):
             try:
                 value = MEMBER_NORMALIZERS[name](value)
             except ValidationError as error:
@@ -59,51 +68,147 @@ GENERIC_CODES = {"blank", "null", "required", "max_length", "min_length", "inval
                  "max_value", "min_value", "invalid_date"}
 
 
+# Django's messages for these codes repeat what was typed ("“1990-13-45” value has ..."): a typed value is
+# personal data, so the message says the rule instead.
+WITHOUT_ECHO = {
+    "invalid": _("enter a valid value."),
+    "invalid_date": _("enter a real date, as 1990-01-31."),
+    "invalid_choice": _("choose one of the listed options."),
+}
+# A check constraint spans fields; its message is shown under the field the person would correct.
+CONSTRAINT_FIELDS = {
+    "enrollment_ends_after_start": "ended_on",
+    "payment_amount_positive": "amount",
+    "payment_refunded_after_paid": "refunded_at",
+    "complaint_closed_after_received": "closed_at",
+    "sensitive_identifier_basis_fits_kind": "legal_basis",
+    "sensitive_identifier_one_per_kind": "value",
+    "sensitive_identifier_basis_once": "legal_basis",
+    "member_login_id_unique": "login_id",
+    "member_email_unique": "email",
+}
+CONTROL_CHARACTERS = _("must not contain control characters (such as NUL, escape or direction overrides).")
+MULTILINE_FIELDS = (models.TextField,)
+RACE_LOST = _("another request recorded this a moment ago; check the value and try again.")
+
+
 def _prefixed(label: str, message: str, params: dict | None) -> str:
     return f"{label}: {message % params if params else message}"
 
 
-def _named(instance: Any, name: str, error: ValidationError) -> ValidationError:
+def _field_error(label: Any, message: Any, code: str, params: dict | None = None) -> ValidationError:
+    # lazy: the label and message are read in the language active when the error is shown
+    return ValidationError(lazy(_prefixed, str)(lazy(capfirst, str)(label), message, params), code=code)
+
+
+def _named(instance: Any, name: str, error: ValidationError, label: Any = None) -> ValidationError:
     if error.code not in GENERIC_CODES:
         return error
     try:
-        label = capfirst(instance._meta.get_field(name).verbose_name)
+        label = label or instance._meta.get_field(name).verbose_name
     except FieldDoesNotExist:
         return error
-    # lazy: the label and message are read in the language active when the error is shown
-    return ValidationError(lazy(_prefixed, str)(label, error.message, error.params), code=error.code)
+    if "%(value)" in str(error.message):
+        return _field_error(label, WITHOUT_ECHO.get(error.code, WITHOUT_ECHO["invalid"]), error.code)
+    return _field_error(label, error.message, error.code, error.params)
 
 
-def _errors_of(instance: Any, *, exclude: list[str] | None = None) -> dict[str, list]:
+def _control_character_errors(instance: Any, exclude: Iterable[str]) -> dict[str, list]:
+    """Every text field of the record, refused when it holds a control character (a text field may hold
+    line breaks and tabs)."""
+    errors = {}
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname, None)
+        if field.name in exclude or not isinstance(value, str):
+            continue
+        if validators.has_control_characters(value, multiline=isinstance(field, MULTILINE_FIELDS)):
+            errors[field.name] = [_field_error(field.verbose_name, CONTROL_CHARACTERS, "control_characters")]
+    return errors
+
+
+def _constraint_field(instance: Any, error: ValidationError) -> str:
+    """The field a check constraint's error belongs under, found by the constraint that gave it."""
+    for constraint in instance._meta.constraints:
+        if str(error.message) == str(constraint.get_violation_error_message()):
+            return CONSTRAINT_FIELDS.get(constraint.name, NON_FIELD_ERRORS)
+    return NON_FIELD_ERRORS
+
+
+def _errors_of(instance: Any, *, exclude: list[str] | None = None,
+               labels: Mapping[str, Any] | None = None) -> dict[str, list]:
     """Validation errors of one record by field, each naming its field; kept lazy, so they are read in
-    the reader's language."""
+    the reader's language. `labels` names a field as the caller's form calls it."""
+    labels = labels or {}
+    control = _control_character_errors(instance, exclude or [])
+    errors: dict[str, list] = {}
     try:
-        instance.full_clean(exclude=exclude)
+        instance.full_clean(exclude=[*(exclude or []), *control])
     except ValidationError as error:
-        return {name: [_named(instance, name, item) for item in items] for name, items in error.error_dict.items()}
-    return {}
+        for name, items in error.error_dict.items():
+            for item in items:
+                field = _constraint_field(instance, item) if name == NON_FIELD_ERRORS else name
+                errors.setdefault(field, []).append(_named(instance, field, item, labels.get(field)))
+    return errors | control
+
+
+def _password_errors(password: str, member: Member) -> list[ValidationError]:
+    """The password validators' refusals, each prefixed with the field's name."""
+    if validators.has_control_characters(password):
+        return [_field_error(_("Password"), CONTROL_CHARACTERS, "control_characters")]
+    try:
+        validate_password(password, member)
+    except ValidationError as error:
+        return [_field_error(_("Password"), item.message, item.code or "password", item.params)
+                for item in error.error_list]
+    return []
 
 
 def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, reissued: bool,
-                field: str) -> tuple[SensitiveIdentifier, dict[str, list]]:
-    """An identifier, validated but unsaved; errors are keyed by the caller's field name (`rrn`, ...)."""
-    identifier = (member.pk and member.sensitive_identifiers.filter(kind=kind).first()) or SensitiveIdentifier(
-        member=member, kind=kind
-    )
-    identifier.value, identifier.legal_basis, identifier.reissued = value, legal_basis or "", reissued
-    identifier.collected_at = timezone.now()
-    errors = _errors_of(identifier, exclude=["member"] if not member.pk else None)
-    renamed = {"value": field, "legal_basis": f"{field}_legal_basis", "__all__": f"{field}_legal_basis"}
-    return identifier, {renamed.get(name, name): messages for name, messages in errors.items()}
+                keys: Mapping[str, str], enrollment: Enrollment | None = None,
+                ) -> tuple[SensitiveIdentifier, SensitiveIdentifierBasis | None, dict[str, list]]:
+    """An identifier and the basis it is now held under, validated but unsaved. A member holds one number of
+    each kind under every basis it was collected for; a different number is refused (only a correction,
+    sensitive_identifier_correct, changes it). Errors are keyed by the caller's field names: `keys` maps
+    value, legal_basis and reissued to them (rrn, rrn_legal_basis, rrn_reissued)."""
+    held = member.pk and member.sensitive_identifiers.filter(kind=kind).first()
+    candidate = SensitiveIdentifier(member=member, kind=kind, value=value, legal_basis=legal_basis or "",
+                                    reissued=reissued, collected_at=timezone.now())
+    label = SensitiveIdentifier.Kind(kind).label if kind in SensitiveIdentifier.Kind.values else None
+    # The member is checked here, not by the one-per-kind constraint (whose message names no field).
+    errors = _errors_of(candidate, exclude=["member"], labels={"value": label})
+    identifier, basis = candidate, None
+    if held and not errors:
+        if held.value != candidate.value:
+            errors["value"] = [_field_error(label, _(
+                "differs from the number already recorded for this member; a recorded number is changed only "
+                "by a correction, which keeps a record of it."), "identifier_differs")]
+        identifier = held
+    if not errors:
+        basis = SensitiveIdentifierBasis(identifier=identifier, legal_basis=legal_basis, enrollment=enrollment)
+        if held and enrollment is None and held.bases.filter(legal_basis=legal_basis, enrollment=None).exists():
+            basis = None  # already held under this basis
+    return identifier, basis, {keys.get(name, name): messages for name, messages in errors.items()}
 
 
-def _save(*instances: Any) -> None:
+def _save(*instances: Any, keys: Mapping[str, str] | None = None, labels: Mapping[str, Any] | None = None) -> None:
+    """Save in one transaction (None is skipped). When two requests raced past validation the database
+    constraint decides; its refusal is reported under the field it is about, renamed by `keys` for the
+    caller, and worded with the caller's label for the field when `labels` gives one."""
+    saved = [instance for instance in instances if instance is not None]
     try:
         with transaction.atomic():
-            for instance in instances:
+            for instance in saved:
                 instance.save()
     except IntegrityError as error:
-        # Two requests raced past validation; the database constraint decided.
+        name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+        for constraint in (item for instance in saved for item in instance._meta.constraints):
+            if constraint.name == name:
+                field = CONSTRAINT_FIELDS.get(name, NON_FIELD_ERRORS)
+                if labels and field in labels:
+                    message = _field_error(labels[field], RACE_LOST, "race")
+                else:
+                    message = ValidationError(constraint.violation_error_message, code="race")
+                raise ValidationError({(keys or {}).get(field, field): [message]}) from error
         raise ValidationError(_("This record clashes with one saved a moment ago; please try again.")) from error
 
 
@@ -122,25 +227,21 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
     member = Member(is_staff=is_staff, is_superuser=is_superuser,
                     **{key: value for key, value in values.items() if key not in errors})
     if password:
-        try:
-            validate_password(password, member)
-        except ValidationError as error:
-            errors["password"] = error.error_list
+        password_errors = _password_errors(password, member)
+        if password_errors:
+            errors["password"] = password_errors
         member.set_password(password)
     else:
         member.set_unusable_password()
     errors = _errors_of(member, exclude=list(errors)) | errors
-    identifier = None
+    identifier = basis = None
     if rrn:
-        identifier, identifier_errors = _identifier(member, SensitiveIdentifier.Kind.RRN, rrn, rrn_legal_basis,
-                                                    rrn_reissued, "rrn")
+        identifier, basis, identifier_errors = _identifier(member, SensitiveIdentifier.Kind.RRN, rrn, rrn_legal_basis,
+                                                           rrn_reissued, RRN_KEYS)
         errors |= identifier_errors
     if errors:
         raise ValidationError(errors)
-    _save(member)
-    if identifier:
-        identifier.member = member
-        _save(identifier)
+    _save(member, identifier, basis, keys=RRN_KEYS)
     return member
 
 
@@ -151,66 +252,115 @@ def member_update(*, member: Member, **fields: Any) -> Member:
     if unknown:
         raise TypeError(f"member_update() got unknown fields: {', '.join(sorted(unknown))}")
     values, errors = _normalized(fields)
+    before = {field.attname: getattr(member, field.attname) for field in member._meta.concrete_fields}
     for key, value in values.items():
         if key not in errors:
             setattr(member, key, value)
     errors = _errors_of(member, exclude=list(errors)) | errors
-    if errors:
-        member.refresh_from_db()
-        raise ValidationError(errors)
-    _save(member)
+    try:
+        if errors:
+            raise ValidationError(errors)
+        _save(member)
+    except ValidationError:
+        # The caller's instance is left as it was, unsaved changes and all.
+        for attname, value in before.items():
+            setattr(member, attname, value)
+        raise
     return member
 
 
 @transaction.atomic
 def sensitive_identifier_record(*, member: Member, kind: str, value: str, legal_basis: str | None,
-                                reissued: bool = False) -> SensitiveIdentifier:
-    """Record (or replace) a member's 주민등록번호 or 내일배움카드 number with its legal basis (policy §1)."""
-    identifier, errors = _identifier(member, kind, value, legal_basis, reissued, "value")
+                                reissued: bool = False, enrollment: Enrollment | None = None) -> SensitiveIdentifier:
+    """Record a member's 주민등록번호 or 내일배움카드 number under a legal basis (policy §1). The same number
+    under another basis adds the basis; a different number is refused (see sensitive_identifier_correct)."""
+    identifier, basis, errors = _identifier(member, kind, value, legal_basis, reissued, RECORD_KEYS, enrollment)
     if errors:
         raise ValidationError(errors)
-    _save(identifier)
+    label = SensitiveIdentifier.Kind(kind).label
+    _save(identifier if identifier.pk is None else None, basis, keys=RECORD_KEYS, labels={"value": label})
+    return identifier
+
+
+@transaction.atomic
+def sensitive_identifier_correct(*, identifier: SensitiveIdentifier, value: str, actor: Member, reason: str,
+                                 reissued: bool | None = None) -> SensitiveIdentifier:
+    """Correct a recorded number (a typo, a number changed under 주민등록번호 변경제도): the change is recorded
+    with who, when and why, and the old number only masked, never in full."""
+    identifier = SensitiveIdentifier.objects.select_for_update().get(pk=identifier.pk)
+    previous = identifier.value
+    identifier.value = value.strip() if isinstance(value, str) else value
+    if reissued is not None:
+        identifier.reissued = reissued
+    correction = SensitiveIdentifierCorrection(
+        identifier=identifier, corrected_by=actor, reason=(reason or "").strip(),
+        previous_masked=registry.get(SensitiveIdentifier, "value").masked(
+            SensitiveIdentifier(kind=identifier.kind, value=previous)),
+    )
+    label = SensitiveIdentifier.Kind(identifier.kind).label
+    errors = _errors_of(identifier, labels={"value": label})
+    errors |= _errors_of(correction, exclude=["identifier", "previous_masked"])
+    if "value" not in errors and identifier.value == previous:
+        errors["value"] = [_field_error(label, _("the corrected number is the same as the recorded one."),
+                                        "identifier_unchanged")]
+    if errors:
+        raise ValidationError(errors)
+    _save(identifier, correction, keys=RECORD_KEYS, labels={"value": label})
     return identifier
 
 
 @transaction.atomic
 def enrollment_create(*, member: Member, course: Course, started_on: datetime.date, ended_on: datetime.date,
-                      payment_method: str, applied_ip: str | None = None, shipping_address: str = "",
-                      shipping_phone: str = "", rrn: str | None = None, rrn_reissued: bool = False,
-                      card_number: str | None = None) -> Enrollment:
+                      payment_method: str, applied_ip: str | None = None,
+                      shipping_address: str | None = "", shipping_phone: str | None = "", rrn: str | None = None,
+                      rrn_reissued: bool = False, card_number: str | None = None) -> Enrollment:
     """Enrol a member. Policy §1: a refund, SME core-job or insurance-required course collects 주민등록번호,
     a 내일배움카드 payment collects the card number; neither is collected for any other course or method."""
     enrollment = Enrollment(member=member, course=course, started_on=started_on, ended_on=ended_on,
                             payment_method=payment_method, applied_ip=applied_ip or None,
-                            shipping_address=shipping_address.strip(), shipping_phone=shipping_phone.strip())
+                            shipping_address=(shipping_address or "").strip(),
+                            shipping_phone=(shipping_phone or "").strip())
     errors = _errors_of(enrollment)
-    to_save: list[Any] = []
+    identifiers: list[Any] = []
+    bases: list[Any] = []
     kinds = SensitiveIdentifier.Kind
     held = set(member.sensitive_identifiers.values_list("kind", flat=True))
     if rrn and not course.requires_rrn:
         errors["rrn"] = [_("Resident registration number: collected only for an employment-insurance refund, "
                            "SME core-job or insurance-required course (privacy policy §1).")]
     elif rrn:
-        identifier, identifier_errors = _identifier(member, kinds.RRN, rrn, course.rrn_legal_basis, rrn_reissued,
-                                                    "rrn")
+        identifier, basis, identifier_errors = _identifier(member, kinds.RRN, rrn, course.rrn_legal_basis,
+                                                           rrn_reissued, RRN_KEYS, enrollment)
         errors |= identifier_errors
-        to_save.append(identifier)
-    elif course.requires_rrn and kinds.RRN not in held:
+        identifiers.append(identifier)
+        bases.append(basis)
+    elif course.requires_rrn and kinds.RRN in held:
+        # Enrolling again under a refund-type course: the number held is now held under this course's basis too.
+        bases.append(SensitiveIdentifierBasis(identifier=member.sensitive_identifiers.get(kind=kinds.RRN),
+                                              legal_basis=course.rrn_legal_basis, enrollment=enrollment))
+    elif course.requires_rrn:
         errors["rrn"] = [_("Resident registration number: required to enrol in this course, which is reported "
                            "for employment insurance (privacy policy §1).")]
     if card_number and payment_method != PaymentMethod.NAEIL_CARD:
         errors["card_number"] = [_("Card number: collected only for payment by Naeil learning card.")]
     elif card_number:
-        identifier, identifier_errors = _identifier(member, kinds.NAEIL_CARD, card_number,
-                                                    SensitiveIdentifier.LegalBasis.NAEIL_CARD_APPLICATION, False,
-                                                    "card_number")
+        identifier, basis, identifier_errors = _identifier(member, kinds.NAEIL_CARD, card_number,
+                                                           SensitiveIdentifier.LegalBasis.NAEIL_CARD_APPLICATION,
+                                                           False, CARD_KEYS, enrollment)
         errors |= identifier_errors
-        to_save.append(identifier)
-    elif payment_method == PaymentMethod.NAEIL_CARD and kinds.NAEIL_CARD not in held:
+        identifiers.append(identifier)
+        bases.append(basis)
+    elif payment_method == PaymentMethod.NAEIL_CARD and kinds.NAEIL_CARD in held:
+        bases.append(SensitiveIdentifierBasis(identifier=member.sensitive_identifiers.get(kind=kinds.NAEIL_CARD),
+                                              legal_basis=SensitiveIdentifier.LegalBasis.NAEIL_CARD_APPLICATION,
+                                              enrollment=enrollment))
+    elif payment_method == PaymentMethod.NAEIL_CARD:
         errors["card_number"] = [_("Card number: required to pay by Naeil learning card.")]
     if errors:
         raise ValidationError(errors)
-    _save(*to_save, enrollment)
+    new = [identifier for identifier in identifiers if identifier.pk is None]
+    _save(*new, enrollment, *bases, keys={"value": "rrn" if rrn else "card_number"},
+          labels={"value": SensitiveIdentifier.Kind.RRN.label if rrn else SensitiveIdentifier.Kind.NAEIL_CARD.label})
     return enrollment
 
 
@@ -279,6 +429,7 @@ def member_bulk_create(*, rows: Iterable[Mapping[str, Any]], password_hash: str,
     for number, row in enumerate(rows, start=1):
         values, errors = _normalized(row)
         member = Member(password=password_hash, **values)
+        errors |= _control_character_errors(member, errors)
         try:
             member.clean_fields(exclude=list(errors))
         except ValidationError as error:
@@ -292,10 +443,9 @@ def member_bulk_create(*, rows: Iterable[Mapping[str, Any]], password_hash: str,
 
 @transaction.atomic
 def member_password_set(*, member: Member, password: str) -> Member:
-    try:
-        validate_password(password, member)
-    except ValidationError as error:
-        raise ValidationError({"password": error.error_list}) from error
+    errors = _password_errors(password, member)
+    if errors:
+        raise ValidationError({"password": errors})
     member.set_password(password)
     member.save(update_fields=["password"])
     return member

@@ -6,11 +6,14 @@ so callers can just normalize. Every message names the field and the rule it bre
 
 import datetime
 import re
+import unicodedata
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumbers import PhoneNumberType
 
 # [0-9], not \d: \d also matches other scripts' digits (٣, ３), which int() would happily read.
 RRN_PATTERN = re.compile(r"([0-9]{6})\s*-?\s*([0-9]{7})")
@@ -22,6 +25,8 @@ RRN_CENTURY = {
     "3": 2000, "4": 2000, "7": 2000, "8": 2000,
 }
 RRN_FOREIGNER_DIGITS = frozenset("5678")
+# Birth dates before 1900 are refused, as for the birth date field (BIRTH_DATE_MIN).
+RRN_MIN_CENTURY = 1900
 # Numbers issued from this date on end in six random digits, without a check digit.
 RRN_RANDOM_SERIAL_SINCE = datetime.date(2020, 10, 1)
 
@@ -29,15 +34,16 @@ CARD_SEPARATORS = re.compile(r"[\s\-]")
 CARD_PATTERN = re.compile(r"[0-9]{14,19}")
 
 PHONE_SEPARATORS = re.compile(r"[\s.\-]")
-MOBILE_PATTERN = re.compile(r"(010)([0-9]{4})([0-9]{4})|(01[16-9])([0-9]{3,4})([0-9]{4})")
-# Seoul 02, the other area codes, 070 internet phones, 050X personal numbers, 15XX/16XX/18XX representative numbers.
-PHONE_PATTERN = re.compile(
-    r"(02)([0-9]{3,4})([0-9]{4})"
-    r"|(0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4]))([0-9]{3,4})([0-9]{4})"
-    r"|(070)([0-9]{4})([0-9]{4})"
-    r"|(050[2-8])([0-9]{4})([0-9]{4})"
-    r"|(1[568][0-9]{2})([0-9]{4})"
-)
+PHONE_DIGITS = re.compile(r"[0-9]{7,12}")
+KOREA = 82
+# The mobile type: in the library's data for KR no number is both fixed line and mobile (FIXED_LINE_OR_MOBILE).
+MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE})
+# Numbers a company or a person can be called back on.
+PHONE_TYPES = frozenset({
+    PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    PhoneNumberType.TOLL_FREE, PhoneNumberType.VOIP, PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.UAN,
+})
+UNREACHABLE_TYPES = frozenset({PhoneNumberType.PREMIUM_RATE, PhoneNumberType.PAGER})
 
 EMAIL_MAX_LENGTH = 254
 EMAIL_VALIDATOR = EmailValidator(
@@ -47,6 +53,20 @@ EMAIL_VALIDATOR = EmailValidator(
 LOGIN_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,19}")
 NAME_PATTERN = re.compile(r"[가-힣A-Za-z][가-힣A-Za-z ·'\-]{0,48}[가-힣A-Za-z]")
 BIRTH_DATE_MIN = datetime.date(1900, 1, 1)
+
+# Invisible characters that change how text reads: bidirectional overrides, embeddings, isolates and marks
+# (U+202E turns "gpj.exe" around); other format characters (a zero-width joiner in an emoji) are left alone.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+MULTILINE_ALLOWED = frozenset("\t\n\r")
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    """Whether text holds a control character (Unicode category Cc: NUL, escape, line breaks, ...) or a
+    bidirectional control; a multi-line text may hold tabs and line breaks."""
+    return any(
+        (unicodedata.category(char) == "Cc" and not (multiline and char in MULTILINE_ALLOWED)) or char in BIDI_CONTROLS
+        for char in value
+    )
 
 
 def _base64_pattern(length: int) -> re.Pattern[str]:
@@ -91,6 +111,12 @@ def normalize_rrn(value: str, *, reissued: bool = False) -> str:
     """A 주민등록번호 as YYMMDD-GNNNNNN, after the checks of validate_rrn."""
     digits = _rrn_digits(value)
     birth_date = rrn_birth_date(digits)
+    if birth_date.year < RRN_MIN_CENTURY:
+        raise ValidationError(
+            _("Resident registration number: the 7th digit (9 or 0) puts the birth before 1900; birth dates before "
+              "1900 are not accepted."),
+            code="rrn_date",
+        )
     if birth_date > timezone.localdate():
         raise ValidationError(
             _("Resident registration number: the first six digits are a date in the future."), code="rrn_date"
@@ -108,7 +134,8 @@ def normalize_rrn(value: str, *, reissued: bool = False) -> str:
 
 
 def validate_rrn(value: str, *, reissued: bool = False) -> None:
-    """주민등록번호: 13 digits, a real past birth date, and a valid check digit unless issued since October 2020."""
+    """주민등록번호: 13 digits, a real past birth date from 1900 on, and a valid check digit unless issued since
+    October 2020."""
     normalize_rrn(value, reissued=reissued)
 
 
@@ -148,40 +175,69 @@ def _domestic_phone_digits(value: str) -> str:
     return digits
 
 
-def _hyphenated(match: re.Match[str]) -> str:
-    return "-".join(part for part in match.groups() if part)
+def _korean_number(value: str, *, types: frozenset[int]) -> str | None:
+    """The stored, hyphenated form of a Korean number the library (libphonenumber) calls valid and of one of
+    `types`; None when it is not one."""
+    digits = _domestic_phone_digits(value.strip())
+    # Only ASCII digits after the separators: no letters (1588-CALL), extensions (#123) or foreign prefixes (00X).
+    if not PHONE_DIGITS.fullmatch(digits):
+        return None
+    try:
+        number = phonenumbers.parse(digits, "KR")
+    except phonenumbers.NumberParseException:
+        return None
+    national = phonenumbers.national_significant_number(number)
+    # The library strips carrier-selection prefixes (08X) and dials abroad on 00X; the typed digits must be the
+    # number itself: the trunk 0 and the national number, or a representative number (15XX) as it is.
+    kind = phonenumbers.number_type(number)
+    # Only a representative number (15XX) is written without the trunk 0.
+    if (number.country_code != KOREA or digits.removeprefix("0") != national
+            or (not digits.startswith("0") and kind != PhoneNumberType.UAN)
+            or not phonenumbers.is_valid_number_for_region(number, "KR")
+            or kind not in types):
+        return None
+    if kind == PhoneNumberType.PERSONAL_NUMBER:
+        # 050X personal numbers are written with their four-digit prefix: 0505-929-2693, 0502-1234-5678.
+        return f"{digits[:4]}-{digits[4:-4]}-{digits[-4:]}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def normalize_mobile(value: str) -> str:
     """A 휴대전화번호 as 010-1234-5678 (or 011-123-4567); hyphens, spaces, dots and +82 are accepted."""
-    match = MOBILE_PATTERN.fullmatch(_domestic_phone_digits(value))
-    if not match:
+    stored = _korean_number(value, types=MOBILE_TYPES)
+    if stored is None:
         raise ValidationError(
             _("Mobile phone: enter a Korean mobile number, as 010-1234-5678."),
             code="mobile_format",
         )
-    return _hyphenated(match)
+    return stored
 
 
 def validate_mobile(value: str) -> None:
-    """휴대전화번호: 010 + 8 digits, or 011/016/017/018/019 + 7 or 8 digits (전기통신번호관리세칙)."""
+    """휴대전화번호: a number libphonenumber calls a valid Korean mobile number (010, 011, 016-019, ...)."""
     normalize_mobile(value)
 
 
 def normalize_phone(value: str) -> str:
-    """A company or home phone number, hyphenated (02-1234-5678, 1588-1234, 010-1234-5678)."""
-    digits = _domestic_phone_digits(value)
-    match = PHONE_PATTERN.fullmatch(digits) or MOBILE_PATTERN.fullmatch(digits)
-    if not match:
+    """A company or home phone number, hyphenated (02-1234-5678, 1588-1234, 080-123-4567, 010-1234-5678)."""
+    stored = _korean_number(value, types=PHONE_TYPES)
+    if stored is None:
+        digits = _domestic_phone_digits(value.strip())
+        if PHONE_DIGITS.fullmatch(digits) and _korean_number(digits, types=UNREACHABLE_TYPES):
+            raise ValidationError(
+                _("Phone number: a premium-rate (060) or pager (015) number cannot be used as a contact number."),
+                code="phone_type",
+            )
         raise ValidationError(
             _("Phone number: enter a Korean phone number, as 02-1234-5678."),
             code="phone_format",
         )
-    return _hyphenated(match)
+    return stored
 
 
 def validate_phone(value: str) -> None:
-    """Phone (전기통신번호관리세칙): 02/0XX area code + 7 or 8 digits, 070/050X + 8, 15XX/16XX/18XX + 4, or a mobile."""
+    """Phone: a number libphonenumber calls a valid Korean landline, mobile, 070 internet, 050X personal,
+    080/030 toll-free or 15XX/16XX/18XX representative number; premium-rate and pager numbers are refused."""
     normalize_phone(value)
 
 

@@ -1,4 +1,4 @@
-from members.models.identifiers import SensitiveIdentifier
+from members.models.identifiers import SensitiveIdentifier, SensitiveIdentifierBasis, SensitiveIdentifierCorrection
 from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
 from members.models.member import Member
 
@@ -11,4 +11,6 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "SensitiveIdentifier",
+    "SensitiveIdentifierBasis",
+    "SensitiveIdentifierCorrection",
 ]

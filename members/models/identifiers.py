@@ -36,6 +36,8 @@ class SensitiveIdentifier(models.Model):
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="sensitive_identifiers", verbose_name=_("member")
     )
+    # One number per member and kind, held under every basis in `bases`; `legal_basis` is the one it was first
+    # collected under (and the check constraint below keeps every kind to its own bases).
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     value = EncryptedCharField(_("value"), max_length=19)
     # blank=True so that clean() can say why it is needed; the check constraint still refuses an empty one.
@@ -76,6 +78,16 @@ class SensitiveIdentifier(models.Model):
                 "Legal basis: a sensitive identifier is saved only together with its legal basis or purpose "
                 "(privacy policy §1)."
             )
+        elif self.legal_basis not in self.bases_for(self.kind):
+            errors["legal_basis"] = _(
+                "Legal basis: a resident registration number is kept only for an employment-insurance "
+                "refund, SME core-job or insurance-required course; a card number only for a Naeil "
+                "learning card application."
+            )
+        if self.reissued and self.kind == self.Kind.NAEIL_CARD:
+            errors["reissued"] = _(
+                "Reissued: only a resident registration number is reissued (주민등록번호 변경), never a card number."
+            )
         if self.value:
             try:
                 if self.kind == self.Kind.RRN:
@@ -87,8 +99,82 @@ class SensitiveIdentifier(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @classmethod
+    def bases_for(cls, kind: str) -> tuple[str, ...]:
+        """The legal bases or purposes an identifier of this kind may be held under (policy §1)."""
+        if kind == cls.Kind.RRN:
+            return RRN_LEGAL_BASES
+        if kind == cls.Kind.NAEIL_CARD:
+            return (cls.LegalBasis.NAEIL_CARD_APPLICATION,)
+        return ()
+
     @property
     def legal_basis_text(self) -> str:
         if self.kind == self.Kind.RRN:
             return f"{self.get_legal_basis_display()} — {self.RRN_STATUTE}"
         return str(self.get_legal_basis_display())
+
+
+class SensitiveIdentifierBasis(models.Model):
+    """One legal basis or purpose an identifier is held under, with when and for which enrolment. The bases
+    accumulate: a second refund-type course adds one, it replaces nothing."""
+
+    identifier = models.ForeignKey(
+        SensitiveIdentifier, on_delete=models.CASCADE, related_name="bases", verbose_name=_("sensitive identifier")
+    )
+    legal_basis = models.CharField(
+        _("legal basis or purpose"), max_length=40, choices=SensitiveIdentifier.LegalBasis.choices
+    )
+    enrollment = models.ForeignKey(
+        "members.Enrollment", on_delete=models.PROTECT, null=True, blank=True, related_name="identifier_bases",
+        verbose_name=_("enrolment"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("legal basis of a sensitive identifier")
+        verbose_name_plural = _("legal bases of sensitive identifiers")
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identifier", "legal_basis", "enrollment"],
+                nulls_distinct=False,
+                name="sensitive_identifier_basis_once",
+                violation_error_message=_("Legal basis: this identifier is already held under this basis."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_legal_basis_display())
+
+    def clean(self) -> None:
+        if self.identifier_id and self.legal_basis not in SensitiveIdentifier.bases_for(self.identifier.kind):
+            raise ValidationError({"legal_basis": _(
+                "Legal basis: a resident registration number is kept only for an employment-insurance "
+                "refund, SME core-job or insurance-required course; a card number only for a Naeil "
+                "learning card application."
+            )})
+
+
+class SensitiveIdentifierCorrection(models.Model):
+    """A correction of an identifier's number: who, when and why; the old number is kept only masked."""
+
+    identifier = models.ForeignKey(
+        SensitiveIdentifier, on_delete=models.CASCADE, related_name="corrections",
+        verbose_name=_("sensitive identifier"),
+    )
+    corrected_by = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("corrected by")
+    )
+    corrected_at = models.DateTimeField(_("corrected at"), default=timezone.now)
+    reason = EncryptedCharField(_("reason"), max_length=500)
+    # Masked as staff see it (900101-1******, ****-****-****-5678): never the old number itself.
+    previous_masked = EncryptedCharField(_("previous number (masked)"), max_length=24)
+
+    class Meta:
+        verbose_name = _("correction of a sensitive identifier")
+        verbose_name_plural = _("corrections of sensitive identifiers")
+        ordering = ["corrected_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"

@@ -5,6 +5,7 @@ import factory
 from members import services
 from members.demo import Generator
 from members.models import Course
+from tests.members import reference
 
 _generator = Generator(seed=7)
 
@@ -43,8 +44,11 @@ class CourseFactory(factory.django.DjangoModelFactory):
 
 
 def valid_rrn(birth_date: datetime.date = datetime.date(1990, 1, 1)) -> str:
-    return _generator.rrn(birth_date)
+    """A 주민등록번호 with python-stdnum's check digit (never the production algorithm's)."""
+    gender = _generator.random.choice("12" if birth_date.year < 2000 else "34")
+    return reference.rrn(f"{birth_date:%y%m%d}", gender, _generator.digits(5))
 
 
 def valid_card_number() -> str:
-    return _generator.card_number()
+    """A 내일배움카드 number with python-stdnum's Luhn digit."""
+    return reference.card("9410" + _generator.digits(11))
