@@ -66,10 +66,11 @@ class MemberAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_staff", "is_superuser"]
     search_fields = ["=id"]
     search_help_text = _("Exact login ID, email or mobile phone number, or member number.")
-    readonly_fields = [*MEMBER_MASKED, "status", "withdrawn_at", "date_joined", "last_login"]
+    # The last login is declared personal (접속로그) and shown masked with the personal data, never raw.
+    readonly_fields = [*MEMBER_MASKED, "status", "withdrawn_at", "date_joined"]
     fieldsets = [
         (_("Personal data (masked)"), {"fields": MEMBER_MASKED}),
-        (_("Account"), {"fields": ["status", "withdrawn_at", "date_joined", "last_login"]}),
+        (_("Account"), {"fields": ["status", "withdrawn_at", "date_joined"]}),
         (_("Staff permissions"), {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
     ]
     filter_horizontal = ["groups", "user_permissions"]

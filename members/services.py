@@ -32,6 +32,11 @@ from members.registry import registry
 RRN_KEYS = {"value": "rrn", "legal_basis": "rrn_legal_basis", "reissued": "rrn_reissued"}
 CARD_KEYS = {"value": "card_number", "legal_basis": "card_number", "reissued": "card_number"}
 RECORD_KEYS = {"value": "value", "legal_basis": "legal_basis", "reissued": "reissued"}
+# An identifier's value is named as the validators name it.
+IDENTIFIER_LABELS = {
+    SensitiveIdentifier.Kind.RRN: SensitiveIdentifier.Kind.RRN.label,
+    SensitiveIdentifier.Kind.NAEIL_CARD: _("card number"),
+}
 
 # How each member field is brought to its stored form before validation.
 MEMBER_NORMALIZERS = {
@@ -173,9 +178,12 @@ def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, 
     held = member.pk and member.sensitive_identifiers.filter(kind=kind).first()
     candidate = SensitiveIdentifier(member=member, kind=kind, value=value, legal_basis=legal_basis or "",
                                     reissued=reissued, collected_at=timezone.now())
-    label = SensitiveIdentifier.Kind(kind).label if kind in SensitiveIdentifier.Kind.values else None
+    label = IDENTIFIER_LABELS.get(kind)
     # The member is checked here, not by the one-per-kind constraint (whose message names no field).
     errors = _errors_of(candidate, exclude=["member"], labels={"value": label})
+    if len(errors.get("value", [])) > 1:
+        # Too long is also the wrong shape: the validator's message says what the shape is.
+        errors["value"] = [error for error in errors["value"] if error.code != "max_length"]
     identifier, basis = candidate, None
     if held and not errors:
         if held.value != candidate.value:
@@ -277,7 +285,7 @@ def sensitive_identifier_record(*, member: Member, kind: str, value: str, legal_
     identifier, basis, errors = _identifier(member, kind, value, legal_basis, reissued, RECORD_KEYS, enrollment)
     if errors:
         raise ValidationError(errors)
-    label = SensitiveIdentifier.Kind(kind).label
+    label = IDENTIFIER_LABELS[kind]
     _save(identifier if identifier.pk is None else None, basis, keys=RECORD_KEYS, labels={"value": label})
     return identifier
 
@@ -297,8 +305,10 @@ def sensitive_identifier_correct(*, identifier: SensitiveIdentifier, value: str,
         previous_masked=registry.get(SensitiveIdentifier, "value").masked(
             SensitiveIdentifier(kind=identifier.kind, value=previous)),
     )
-    label = SensitiveIdentifier.Kind(identifier.kind).label
+    label = IDENTIFIER_LABELS[identifier.kind]
     errors = _errors_of(identifier, labels={"value": label})
+    if len(errors.get("value", [])) > 1:
+        errors["value"] = [error for error in errors["value"] if error.code != "max_length"]
     errors |= _errors_of(correction, exclude=["identifier", "previous_masked"])
     if "value" not in errors and identifier.value == previous:
         errors["value"] = [_field_error(label, _("the corrected number is the same as the recorded one."),
@@ -360,7 +370,7 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
         raise ValidationError(errors)
     new = [identifier for identifier in identifiers if identifier.pk is None]
     _save(*new, enrollment, *bases, keys={"value": "rrn" if rrn else "card_number"},
-          labels={"value": SensitiveIdentifier.Kind.RRN.label if rrn else SensitiveIdentifier.Kind.NAEIL_CARD.label})
+          labels={"value": IDENTIFIER_LABELS["rrn" if rrn else "naeil_card"]})
     return enrollment
 
 
@@ -433,7 +443,7 @@ def member_bulk_create(*, rows: Iterable[Mapping[str, Any]], password_hash: str,
         try:
             member.clean_fields(exclude=list(errors))
         except ValidationError as error:
-            errors |= error.error_dict
+            errors |= {name: [_named(member, name, item) for item in items] for name, items in error.error_dict.items()}
         if errors:
             raise ValidationError({f"row {number}: {name}": messages for name, messages in errors.items()})
         members.append(member)

@@ -44,6 +44,36 @@ def test_production_refuses_to_start_without_a_secret_and_names_it(missing):
     assert f"{missing} is not set" in result.stderr
 
 
+@pytest.mark.parametrize("key", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"])
+def test_production_refuses_a_key_shorter_than_32_characters(key):
+    result = _manage("check", env={**PRODUCTION, key: "k" * 31})
+    assert result.returncode != 0
+    assert f"{key} must be at least 32 characters long" in result.stderr
+
+
+def test_the_blind_index_key_may_not_be_the_field_key():
+    result = _manage("check", env={**PRODUCTION, "BLIND_INDEX_KEY": PRODUCTION["FIELD_ENCRYPTION_KEY"]})
+    assert result.returncode != 0
+    assert "must all differ" in result.stderr
+
+
+def test_development_mode_stands_in_for_missing_secrets_and_relaxes_https():
+    env = {"DEBUG": "1", "DATABASE_URL": PRODUCTION["DATABASE_URL"]}
+    result = _manage("shell", "-c", "from django.conf import settings as s; print(s.SECRET_KEY[:9], "
+                     "s.FIELD_ENCRYPTION_KEY[:9], s.BLIND_INDEX_KEY[:9], s.SECURE_SSL_REDIRECT, "
+                     "s.SESSION_COOKIE_SECURE)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["dev-only-"] * 3 + ["False", "False"]
+
+
+def test_production_is_secure_by_default():
+    result = _manage("shell", "-c", "from django.conf import settings as s; print(s.DEBUG, s.SECURE_SSL_REDIRECT, "
+                     "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.ALLOWED_HOSTS)",
+                     env={k: v for k, v in PRODUCTION.items() if k != "ALLOWED_HOSTS"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "True", "True", "True", "31536000", "[]"]
+
+
 def test_the_field_key_may_not_be_the_secret_key():
     result = _manage("check", env={**PRODUCTION, "FIELD_ENCRYPTION_KEY": PRODUCTION["SECRET_KEY"]})
     assert result.returncode != 0
@@ -64,6 +94,13 @@ def test_celery_settings_reach_the_celery_app():
     assert (app.conf.task_time_limit, app.conf.task_soft_time_limit) == (600, 540)
     assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
     assert app.conf.task_always_eager is False
+
+
+def test_the_worker_finds_every_apps_tasks():
+    # given the Celery app as a worker starts it, whatever this test process imported before
+    # when: the worker imports its default modules, which runs the autodiscovery of each app's tasks.py
+    app.loader.import_default_modules()
+    # then
     assert "members.tasks.refresh_blind_indexes" in app.tasks
 
 

@@ -2,13 +2,18 @@
 
 import base64
 import datetime
+import random
 from collections.abc import Callable
 from typing import Any
 
+import phonenumbers
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from phonenumbers import PhoneNumberType
+from stdnum import luhn
+from stdnum.kr import rrn as stdnum_rrn
 
 from members import validators
 from tests.members import reference
@@ -583,3 +588,211 @@ def test_refusal_message_has_a_korean_translation(validator, value):
     _code, korean = refused(validator, value, language="ko")
     # then
     assert korean != english
+
+
+# Independent references: python-stdnum for the check digits, libphonenumber for phone numbers
+
+
+def test_rrn_check_digit_matches_python_stdnum_on_random_numbers():
+    # given 2,000 random first-12 digits
+    generator = random.Random(12)
+    prefixes = ["".join(generator.choice("0123456789") for _ in range(12)) for _ in range(2000)]
+    # when / then: the production digit is python-stdnum's on every one
+    assert [validators.rrn_check_digit(p, foreigner=False) for p in prefixes] == [
+        int(stdnum_rrn.calc_check_digit(p)) for p in prefixes
+    ]
+
+
+def test_rrn_check_digit_matches_published_vectors():
+    # given python-stdnum's documented example 971013-9019902 and a foreigner's number computed by hand:
+    # 900101-5234561: 9*2+0*3+0*4+1*5+0*6+1*7+5*8+2*9+3*2+4*3+5*4+6*5 = 156, (13 - 156 % 11) % 10 = 1
+    # when / then
+    assert validators.rrn_check_digit("971013901990", foreigner=False) == 2
+    assert validators.rrn_check_digit("900101523456", foreigner=True) == 1
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_rrn_validation_agrees_with_python_stdnum_on_random_numbers():
+    # given random numbers born 1900-2020 (7th digit 1-4), with right and wrong check digits
+    generator = random.Random(13)
+    for _ in range(2000):
+        birth = datetime.date(1900, 1, 1) + datetime.timedelta(days=generator.randrange(120 * 365))
+        gender = generator.choice("12" if birth.year < 2000 else "34")
+        number = f"{birth:%y%m%d}{gender}{generator.randrange(10**6):06d}"
+        if birth >= validators.RRN_RANDOM_SERIAL_SINCE:
+            continue
+        # when
+        ours = _accepts(validators.validate_rrn, number)
+        # then: python-stdnum also refuses place-of-birth codes above 96, which the law leaves to the issuer
+        expected = number[-1] == stdnum_rrn.calc_check_digit(number[:12])
+        assert ours == expected, number
+
+
+def test_luhn_check_digit_matches_python_stdnum_on_random_numbers():
+    # given 2,000 random partial card numbers of 13 to 18 digits
+    generator = random.Random(14)
+    partials = ["".join(generator.choice("0123456789") for _ in range(generator.randint(13, 18)))
+                for _ in range(2000)]
+    # when / then
+    assert [str(validators.luhn_check_digit(p)) for p in partials] == [luhn.calc_check_digit(p) for p in partials]
+
+
+def test_card_number_validation_agrees_with_python_stdnum_luhn():
+    # given random 16-digit numbers, about one in ten with a valid check digit
+    generator = random.Random(15)
+    numbers = ["".join(generator.choice("0123456789") for _ in range(16)) for _ in range(3000)]
+    # when / then
+    for number in numbers:
+        assert _accepts(validators.validate_card_number, number) == luhn.is_valid(number), number
+
+
+def test_luhn_published_vectors():
+    # given the ISO/IEC 7812 textbook example and the well-known test card numbers
+    # when / then
+    assert validators.luhn_check_digit("7992739871") == 3
+    for number in ["4111111111111111", "5500000000000004", "340000000000009", "30000000000004"]:
+        validators.validate_card_number(number)
+
+
+def _accepts(validator: Callable[..., Any], value: Any) -> bool:
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+# Korean prefixes a number is dialled with: area codes, mobile, internet (070), personal (050X), toll-free
+# (080, 030), premium-rate (060), pagers (015), and the 15XX-18XX representative numbers written without 0.
+PREFIXES = ["02", "031", "032", "033", "041", "042", "043", "044", "051", "052", "053", "054", "055", "061",
+            "062", "063", "064", "070", "080", "030", "060", "015", "010", "011", "012", "016", "017", "018", "019",
+            "0502", "0503", "0504", "0505", "0506", "0507", "0508"]
+
+
+def _library_says(digits: str, types: frozenset[int]) -> bool:
+    """The reference: libphonenumber calls the typed digits a valid Korean number of one of `types`."""
+    number = phonenumbers.parse(digits, "KR")
+    return (phonenumbers.is_valid_number_for_region(number, "KR")
+            and phonenumbers.national_significant_number(number) == digits.removeprefix("0")
+            and phonenumbers.number_type(number) in types)
+
+
+def _random_korean_numbers(seed: int, count: int) -> list[str]:
+    generator = random.Random(seed)
+    numbers = []
+    for _ in range(count):
+        if generator.random() < 0.1:
+            numbers.append(f"1{generator.choice('5678')}{generator.randrange(10**6):06d}")
+        else:
+            prefix = generator.choice(PREFIXES)
+            length = generator.choice((7, 8))
+            numbers.append(prefix + "".join(generator.choice("0123456789") for _ in range(length)))
+    return numbers
+
+
+CONTACT_TYPES = frozenset({
+    PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE, PhoneNumberType.VOIP,
+    PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.UAN,
+})
+
+
+def test_phone_validator_agrees_with_libphonenumber_on_random_korean_numbers():
+    # given 20,000 random numbers behind every Korean prefix
+    numbers = _random_korean_numbers(seed=16, count=20_000)
+    # when
+    disagreements = [n for n in numbers if _accepts(validators.validate_phone, n) != _library_says(n, CONTACT_TYPES)]
+    # then: the validator accepts exactly the contact numbers the library calls valid
+    assert disagreements == []
+
+
+def test_mobile_validator_agrees_with_libphonenumber_on_random_korean_numbers():
+    # given
+    numbers = _random_korean_numbers(seed=17, count=20_000)
+    # when
+    mobile = frozenset({PhoneNumberType.MOBILE})
+    disagreements = [n for n in numbers if _accepts(validators.validate_mobile, n) != _library_says(n, mobile)]
+    # then
+    assert disagreements == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("080-123-4567", "080-123-4567"),  # toll-free, a company's main line
+        ("0801234567", "080-123-4567"),
+        ("0505-929-2693", "0505-929-2693"),  # an 11-digit personal number
+        ("05059292693", "0505-929-2693"),
+        ("0505-1234-5678", "0505-1234-5678"),
+        ("030-123-4567", "030-123-4567"),
+        ("1588-1234", "1588-1234"),
+        ("02-2163-5700", "02-2163-5700"),
+        ("010-1234-5678", "010-1234-5678"),
+    ],
+)
+def test_phone_accepts_toll_free_and_personal_numbers_in_the_stored_hyphenated_form(typed, stored):
+    # given / when
+    normalized = validators.normalize_phone(typed)
+    # then
+    assert normalized == stored
+
+
+@pytest.mark.parametrize("value", ["02-0752-2637", "061-0854-5874"])
+def test_phone_refuses_subscriber_numbers_starting_with_0_or_1(value):
+    # given a subscriber number no exchange issues
+    # when
+    code, message = refused(validators.validate_phone, value)
+    # then
+    assert code == "phone_format"
+    assert message.startswith("Phone number:")
+
+
+@pytest.mark.parametrize("value", ["060-700-1234", "015-315-8409"])
+def test_phone_refuses_premium_rate_and_pager_numbers_as_contact_numbers(value):
+    # given a valid number no one can be called back on
+    # when
+    code, message = refused(validators.validate_phone, value)
+    # then
+    assert code == "phone_type"
+    assert message.startswith("Phone number:")
+
+
+@pytest.mark.parametrize("value", ["080-123-4567", "02-1234-5678", "070-1234-5678", "0505-929-2693"])
+def test_mobile_refuses_numbers_of_any_other_type(value):
+    # given
+    # when
+    code, message = refused(validators.validate_mobile, value)
+    # then
+    assert code == "mobile_format"
+    assert message.startswith("Mobile phone:")
+
+
+@pytest.mark.parametrize("gender", ["9", "0"])
+def test_rrn_born_in_the_1800s_is_refused_like_birth_dates_before_1900(gender):
+    # given a number whose 7th digit puts the birth in 1885, with a valid check digit
+    number = valid_rrn("850301", gender)
+    # when
+    code, message = refused(validators.validate_rrn, number)
+    # then
+    assert code == "rrn_date"
+    assert message.startswith("Resident registration number:")
+    assert "1900" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "multiline", "refused_"),
+    [
+        ("홍길동", False, False),
+        ("a\x00b", False, True),
+        ("a\x1bb", False, True),
+        ("a\nb", False, True),
+        ("a\nb\tc\r\n", True, False),
+        ("a\x00b", True, True),
+        ("a\x7fb", True, True),
+        ("a\u202eb", True, True),  # right-to-left override
+        ("a\u2066b", False, True),
+        ("👩\u200d💻", True, False),  # a zero-width joiner inside an emoji is a format character, not a control
+    ],
+)
+def test_control_characters_are_found_and_line_breaks_allowed_only_in_multiline_text(value, multiline, refused_):
+    # given / when / then
+    assert validators.has_control_characters(value, multiline=multiline) is refused_
