@@ -5,11 +5,13 @@ Personal data is changed through the members' own pages and the services, not ty
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from members import services
 from members.models import (
     Certification,
     Complaint,
@@ -135,8 +137,19 @@ class SensitiveIdentifierAdmin(ReadOnlyAdmin):
         return ", ".join(dict.fromkeys(str(basis.get_legal_basis_display()) for basis in obj.bases.all()))
 
 
+class ControlCharacterFreeForm(forms.ModelForm):
+    """An admin form that refuses control characters in text, as the services do."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        for name, errors in services.control_character_errors(self.instance).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, errors)
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    form = ControlCharacterFreeForm
     list_display = ["code", "title", "is_employment_insurance_refund", "is_sme_core_job", "is_insurance_required",
                     "is_disability_awareness", "ships_textbook"]
     search_fields = ["code", "title"]

@@ -89,6 +89,7 @@ CONSTRAINT_FIELDS = {
     "sensitive_identifier_basis_fits_kind": "legal_basis",
     "sensitive_identifier_one_per_kind": "value",
     "sensitive_identifier_basis_once": "legal_basis",
+    "sensitive_identifier_basis_once_unenrolled": "legal_basis",
     "member_login_id_unique": "login_id",
     "member_email_unique": "email",
 }
@@ -129,6 +130,11 @@ def _control_character_errors(instance: Any, exclude: Iterable[str]) -> dict[str
         if validators.has_control_characters(value, multiline=isinstance(field, MULTILINE_FIELDS)):
             errors[field.name] = [_field_error(field.verbose_name, CONTROL_CHARACTERS, "control_characters")]
     return errors
+
+
+def control_character_errors(instance: Any) -> dict[str, list]:
+    """For forms that save a record themselves (the course admin): its text fields holding control characters."""
+    return _control_character_errors(instance, ())
 
 
 def _constraint_field(instance: Any, error: ValidationError) -> str:

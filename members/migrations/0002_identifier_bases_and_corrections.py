@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'legal basis of a sensitive identifier',
                 'verbose_name_plural': 'legal bases of sensitive identifiers',
                 'ordering': ['recorded_at', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('identifier', 'legal_basis', 'enrollment'), name='sensitive_identifier_basis_once', nulls_distinct=False, violation_error_message='Legal basis: this identifier is already held under this basis.')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('enrollment__isnull', False)), fields=('identifier', 'legal_basis', 'enrollment'), name='sensitive_identifier_basis_once', violation_error_message='Legal basis: this identifier is already held under this basis.'), models.UniqueConstraint(condition=models.Q(('enrollment__isnull', True)), fields=('identifier', 'legal_basis'), name='sensitive_identifier_basis_once_unenrolled', violation_error_message='Legal basis: this identifier is already held under this basis.')],
             },
         ),
         migrations.RunPython(record_existing_bases, migrations.RunPython.noop),

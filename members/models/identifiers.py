@@ -136,10 +136,17 @@ class SensitiveIdentifierBasis(models.Model):
         verbose_name_plural = _("legal bases of sensitive identifiers")
         ordering = ["recorded_at", "pk"]
         constraints = [
+            # Once per enrolment, and once without one (two partial indexes: SQLite has no NULLS NOT DISTINCT).
             models.UniqueConstraint(
                 fields=["identifier", "legal_basis", "enrollment"],
-                nulls_distinct=False,
+                condition=Q(enrollment__isnull=False),
                 name="sensitive_identifier_basis_once",
+                violation_error_message=_("Legal basis: this identifier is already held under this basis."),
+            ),
+            models.UniqueConstraint(
+                fields=["identifier", "legal_basis"],
+                condition=Q(enrollment__isnull=True),
+                name="sensitive_identifier_basis_once_unenrolled",
                 violation_error_message=_("Legal basis: this identifier is already held under this basis."),
             ),
         ]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from members import services
-from members.models import Member, SensitiveIdentifier, SensitiveIdentifierCorrection
+from members.models import Course, Member, SensitiveIdentifier, SensitiveIdentifierCorrection
 from members.registry import registry
 from tests.members.factories import CourseFactory, MemberFactory, valid_card_number, valid_rrn
 
@@ -217,3 +217,15 @@ def test_a_member_cannot_be_deleted_in_the_admin_even_by_a_superuser(officer_cli
     assert Member.objects.filter(pk=member.pk).exists()
     action_form = listing.context["action_form"]
     assert action_form is None or "delete_selected" not in dict(action_form.fields["action"].choices)
+
+
+def test_the_course_admin_refuses_control_characters_in_a_title(officer_client):
+    # given / when
+    response = officer_client.post("/admin/members/course/add/", {"code": "refund-excel", "title": "엑셀\x1b 실무"},
+                                   HTTP_ACCEPT_LANGUAGE="en")
+    # then
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["title"] == [
+        "Title: must not contain control characters (such as NUL, escape or direction overrides)."
+    ]
+    assert not Course.objects.exists()

@@ -201,3 +201,14 @@ def test_the_identifier_admin_shows_every_basis_and_the_corrections():
     assert "오*" in detail  # the reason, masked as declared
     assert RRN not in detail
     assert OTHER_RRN not in detail
+
+
+def test_the_database_keeps_each_basis_once_per_enrolment_and_once_without_one():
+    # given
+    identifier = services.sensitive_identifier_record(member=MemberFactory(), kind="rrn", value=RRN,
+                                                      legal_basis="sme_core_job")
+    # when / then
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SensitiveIdentifierBasis.objects.create(identifier=identifier, legal_basis="sme_core_job")
+    SensitiveIdentifierBasis.objects.create(identifier=identifier, legal_basis="insurance_required")
+    assert identifier.bases.count() == 2

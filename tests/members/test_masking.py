@@ -31,6 +31,12 @@ def test_name_shows_only_its_first_and_last_character_and_keeps_its_length(value
         ("0212345678", "02-****-5678"),
         ("0505-1234-5678", "0505-****-5678"),
         ("1588-1234", "****-1234"),
+        ("080-123-4567", "080-***-4567"),
+        ("0801234567", "080-***-4567"),
+        ("0505-929-2693", "0505-***-2693"),
+        ("05059292693", "0505-***-2693"),
+        ("030-123-4567", "030-***-4567"),
+        ("010-123-4567", "010-***-4567"),
     ],
 )
 def test_phone_hides_the_middle_part_of_the_hyphenated_number(value, shown):
@@ -41,7 +47,8 @@ def test_phone_hides_the_middle_part_of_the_hyphenated_number(value, shown):
     assert masked == shown
 
 
-@pytest.mark.parametrize(("value", "shown"), [("12-3456-7890", "******7890"), ("123", "****"), ("tel", "****")])
+@pytest.mark.parametrize(("value", "shown"), [("12-3456-7890", "******7890"), ("123", "****"), ("tel", "****"),
+                                             ("02-0752-2637", "******2637"), ("060-700-1234", "******1234")])
 def test_phone_that_cannot_be_parsed_shows_at_most_its_last_four_digits(value, shown):
     # given
     # when
