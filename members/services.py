@@ -50,12 +50,15 @@ MEMBER_FIELDS = (
     "login_id", "name", "email", "mobile", "company_name", "department", "job_title", "employee_number",
     "company_phone", "birth_date", "home_address", "home_phone", "ipin_ci", "ipin_di",
 )
+MEMBER_TEXT_FIELDS = frozenset(MEMBER_FIELDS) - {"birth_date"}
 
 
 def _normalized(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list]]:
     """Strip text, bring identifiers to their stored form; a value that cannot be normalised is an error."""
     values, errors = {}, {}
     for name, value in fields.items():
+        if value is None and name in MEMBER_TEXT_FIELDS:
+            value = ""  # None for a text field means it was left empty
         if isinstance(value, str):
             value = value.strip()
         # A value with control characters is left to _errors_of, which names the field and that rule.
@@ -162,8 +165,10 @@ def _errors_of(instance: Any, *, exclude: list[str] | None = None,
     return errors | control
 
 
-def _password_errors(password: str, member: Member) -> list[ValidationError]:
+def _password_errors(password: str | None, member: Member) -> list[ValidationError]:
     """The password validators' refusals, each prefixed with the field's name."""
+    if not password:
+        return [_field_error(_("Password"), _("enter a password."), "required")]
     if validators.has_control_characters(password):
         return [_field_error(_("Password"), CONTROL_CHARACTERS, "control_characters")]
     try:
@@ -408,7 +413,7 @@ def payment_refund(*, payment: Payment, refunded_at: datetime.datetime | None = 
 
 @transaction.atomic
 def complaint_receive(*, member: Member, summary: str, received_at: datetime.datetime | None = None) -> Complaint:
-    complaint = Complaint(member=member, summary=summary.strip(), received_at=received_at or timezone.now())
+    complaint = Complaint(member=member, summary=(summary or "").strip(), received_at=received_at or timezone.now())
     errors = _errors_of(complaint)
     if errors:
         raise ValidationError(errors)

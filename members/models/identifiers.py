@@ -78,7 +78,9 @@ class SensitiveIdentifier(models.Model):
                 "Legal basis: a sensitive identifier is saved only together with its legal basis or purpose "
                 "(privacy policy §1)."
             )
-        elif self.legal_basis not in self.bases_for(self.kind):
+        elif self.kind in self.Kind.values and self.legal_basis in self.LegalBasis.values \
+                and self.legal_basis not in self.bases_for(self.kind):
+            # (an unknown kind or basis is refused as a choice that is not on the list)
             errors["legal_basis"] = _(
                 "Legal basis: a resident registration number is kept only for an employment-insurance "
                 "refund, SME core-job or insurance-required course; a card number only for a Naeil "

@@ -265,3 +265,44 @@ def test_every_refusal_names_its_field_in_korean_and_in_english(fields, field, e
     assert list(in_english) == [field]
     assert all(message.startswith(english) for message in in_english[field]), in_english
     assert all(message.startswith(korean) for message in korean_messages[field]), korean_messages
+
+
+# None where text is expected (found by probing the services)
+
+
+def test_none_for_a_members_text_field_means_empty_not_a_database_error():
+    # given
+    member = MemberFactory(mobile="010-2345-6789")
+    # when
+    services.member_update(member=member, mobile=None, home_address=None)
+    # then
+    assert (Member.objects.get(pk=member.pk).mobile, member.home_address) == ("", "")
+    errors = refusal(services.member_create, **member_fields(name=None))
+    assert errors == {"name": ["Name: This field cannot be blank."]}
+
+
+def test_a_complaint_without_a_summary_is_received_with_an_empty_one():
+    # given / when
+    complaint = services.complaint_receive(member=MemberFactory(), summary=None)
+    # then
+    assert Complaint.objects.get(pk=complaint.pk).summary == ""
+
+
+def test_an_empty_password_is_refused_under_its_name():
+    # given
+    member = MemberFactory()
+    # when / then
+    for password in (None, ""):
+        assert refusal(services.member_password_set, member=member, password=password) == {
+            "password": ["Password: enter a password."]
+        }
+
+
+def test_an_unknown_legal_basis_or_kind_gets_one_message_under_its_field():
+    # given / when
+    basis = refusal(services.member_create, **member_fields(rrn=valid_rrn(), rrn_legal_basis="foo"))
+    kind = refusal(services.sensitive_identifier_record, member=MemberFactory(), kind="passport", value="M1234567",
+                   legal_basis="sme_core_job")
+    # then
+    assert basis == {"rrn_legal_basis": ["Legal basis or purpose: choose one of the listed options."]}
+    assert kind == {"kind": ["Kind: choose one of the listed options."]}
