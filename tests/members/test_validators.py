@@ -796,3 +796,14 @@ def test_rrn_born_in_the_1800s_is_refused_like_birth_dates_before_1900(gender):
 def test_control_characters_are_found_and_line_breaks_allowed_only_in_multiline_text(value, multiline, refused_):
     # given / when / then
     assert validators.has_control_characters(value, multiline=multiline) is refused_
+
+
+def test_no_korean_number_is_both_fixed_line_and_mobile_in_the_librarys_data():
+    # given the library's data for KR, on the random sample: why mobile fields accept the MOBILE type alone
+    numbers = _random_korean_numbers(seed=18, count=20_000)
+    # when
+    types = {phonenumbers.number_type(phonenumbers.parse(n, "KR")) for n in numbers
+             if _library_says(n, frozenset(range(12)))}
+    # then
+    assert PhoneNumberType.MOBILE in types
+    assert PhoneNumberType.FIXED_LINE_OR_MOBILE not in types
