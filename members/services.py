@@ -379,9 +379,12 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
         errors["card_number"] = [_("Card number: required to pay by Naeil learning card.")]
     if errors:
         raise ValidationError(errors)
-    new = [identifier for identifier in identifiers if identifier.pk is None]
-    _save(*new, enrollment, *bases, keys={"value": "rrn" if rrn else "card_number"},
-          labels={"value": IDENTIFIER_LABELS["rrn" if rrn else "naeil_card"]})
+    for identifier in identifiers:
+        if identifier.pk is None:
+            # One at a time, so that a race on one is reported under its own field.
+            _save(identifier, keys={"value": "rrn" if identifier.kind == kinds.RRN else "card_number"},
+                  labels={"value": IDENTIFIER_LABELS[identifier.kind]})
+    _save(enrollment, *bases)
     return enrollment
 
 

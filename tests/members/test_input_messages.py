@@ -306,3 +306,25 @@ def test_an_unknown_legal_basis_or_kind_gets_one_message_under_its_field():
     # then
     assert basis == {"rrn_legal_basis": ["Legal basis or purpose: choose one of the listed options."]}
     assert kind == {"kind": ["Kind: choose one of the listed options."]}
+
+
+def test_the_loser_of_a_race_on_a_card_number_is_told_under_card_number_even_with_an_rrn(monkeypatch):
+    # given: another request records a card for the member between our check and our save
+    member, course = MemberFactory(), CourseFactory(is_sme_core_job=True)
+    original_save = services._save
+
+    def racing_save(*instances, **kwargs):
+        if any(getattr(instance, "kind", None) == "naeil_card" for instance in instances):
+            SensitiveIdentifier.objects.create(member=member, kind="naeil_card", value=valid_card_number(),
+                                               legal_basis="naeil_card_application")
+        return original_save(*instances, **kwargs)
+
+    monkeypatch.setattr(services, "_save", racing_save)
+    # when
+    errors = refusal(services.enrollment_create, member=member, course=course, started_on=START, ended_on=END,
+                     payment_method=PaymentMethod.NAEIL_CARD, rrn=valid_rrn(), card_number=valid_card_number())
+    # then: nothing of the enrolment is saved, and the message is about the card
+    assert list(errors) == ["card_number"]
+    assert errors["card_number"][0].startswith("Card number: another request recorded this")
+    assert not Enrollment.objects.exists()
+    assert not SensitiveIdentifier.objects.filter(kind="rrn").exists()
