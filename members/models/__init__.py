@@ -1,6 +1,7 @@
 from members.models.identifiers import SensitiveIdentifier
 from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
 from members.models.member import Member
+from members.models.staff_access import StaffAccessChange
 
 __all__ = [
     "Certification",
@@ -11,4 +12,5 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "SensitiveIdentifier",
+    "StaffAccessChange",
 ]

@@ -1,0 +1,86 @@
+"""Services: staff access (staff flag, superuser, groups, permissions) changes only here, and each change is
+recorded (안전성 확보조치 기준 §5: who, whom, before, after, when; kept at least 3 years).
+
+Rules: the actor holds `members.manage_staff_access`; never on one's own account; only a superuser grants
+superuser or changes a superuser's account; no one grants a permission, directly or through a group, that
+they do not hold themselves.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member, StaffAccessChange
+
+MANAGE_STAFF_ACCESS = "members.manage_staff_access"
+
+
+def permission_name(permission: Permission) -> str:
+    return f"{permission.content_type.app_label}.{permission.codename}"
+
+
+def staff_access_of(member: Member) -> dict[str, Any]:
+    """A member's staff access as it is recorded: flags, group names, permission names (app.codename)."""
+    return {
+        "is_staff": member.is_staff,
+        "is_superuser": member.is_superuser,
+        "groups": sorted(member.groups.values_list("name", flat=True)),
+        "permissions": sorted(permission_name(p) for p in member.user_permissions.select_related("content_type")),
+    }
+
+
+def _not_held(actor: Member, permissions: Iterable[Permission]) -> list[str]:
+    return sorted({permission_name(p) for p in permissions if not actor.has_perm(permission_name(p))})
+
+
+@transaction.atomic
+def staff_access_change(*, actor: Member, member: Member, is_staff: bool, is_superuser: bool,
+                        groups: Iterable[Group], permissions: Iterable[Permission], reason: str) -> StaffAccessChange:
+    """Set a member's staff access to exactly what is given and record the change, or refuse and change nothing."""
+    if not actor.has_perm(MANAGE_STAFF_ACCESS):
+        raise PermissionDenied(_("Staff access: you do not have the permission to change staff access."))
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    groups = list(groups)
+    permissions = list(Permission.objects.filter(pk__in=[p.pk for p in permissions]).select_related("content_type"))
+    before = staff_access_of(member)
+    errors: dict[str, list] = {}
+    if actor.pk == member.pk:
+        errors["__all__"] = [_("Staff access: you cannot change the access of your own account; ask another "
+                               "officer.")]
+    if not actor.is_superuser and (is_superuser or member.is_superuser):
+        errors["is_superuser"] = [_("Superuser: only a superuser can grant superuser status or change a "
+                                    "superuser's access.")]
+    if (is_staff or is_superuser or groups or permissions) and not member.is_active:
+        errors.setdefault("__all__", []).append(_("Staff access: a withdrawn member cannot be given staff access."))
+    current_groups = set(member.groups.values_list("pk", flat=True))
+    added_group_permissions = Permission.objects.filter(
+        group__in=[g.pk for g in groups if g.pk not in current_groups]).select_related("content_type")
+    missing = _not_held(actor, added_group_permissions)
+    if missing:
+        errors["groups"] = [ValidationError(_("Groups: you cannot grant a group with permissions you do not hold "
+                                              "yourself: %(permissions)s."),
+                                            params={"permissions": ", ".join(missing)})]
+    current_permissions = set(member.user_permissions.values_list("pk", flat=True))
+    missing = _not_held(actor, [p for p in permissions if p.pk not in current_permissions])
+    if missing:
+        errors["permissions"] = [ValidationError(_("Permissions: you cannot grant permissions you do not hold "
+                                                   "yourself: %(permissions)s."),
+                                                 params={"permissions": ", ".join(missing)})]
+    if not reason or not reason.strip():
+        errors["reason"] = [_("Reason: say why the access changes; it is kept in the record.")]
+    if errors:
+        raise ValidationError(errors)
+    member.is_staff, member.is_superuser = is_staff, is_superuser
+    member.save(update_fields=["is_staff", "is_superuser"])
+    member.groups.set(groups)
+    member.user_permissions.set(permissions)
+    after = staff_access_of(member)
+    if after == before:
+        raise ValidationError({"__all__": [_("Staff access: nothing to change; the account already has this "
+                                             "access.")]})
+    return StaffAccessChange.objects.create(actor=actor, member=member, before=before, after=after,
+                                            reason=reason.strip())
