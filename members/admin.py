@@ -25,7 +25,6 @@ from members.models import (
     Member,
     Payment,
     SensitiveIdentifier,
-    StaffAccessChange,
 )
 from members.registry import registry
 from members.staff_access import MANAGE_STAFF_ACCESS, staff_access_change
@@ -197,17 +196,5 @@ class CertificationAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
 
 
-@admin.register(StaffAccessChange)
-class StaffAccessChangeAdmin(ReadOnlyAdmin):
-    """Read-only for everyone, superusers included: the evidence of 안전성 확보조치 기준 §5 (kept 3 years)."""
-
-    list_display = ["id", "at", "actor", "member", "before", "after"]
-    list_filter = ["at"]
-    date_hierarchy = "at"
-    list_select_related = ["actor", "member"]
-    readonly_fields = ["at", "actor", "member", "before", "after", "reason"]
-    fields = readonly_fields
-
-
-
-from members import lockout_admin  # noqa: E402, F401 (the login-lockout pages; they use ReadOnlyAdmin above)
+# The staff-access record and group pages, and the login-lockout pages (they use ReadOnlyAdmin above).
+from members import lockout_admin, staff_access_admin  # noqa: E402, F401

@@ -22,3 +22,32 @@ class StaffAccessForm(forms.Form):
     # Not required here: the service refuses a blank reason with a message that names the field.
     reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("Why the access changes; kept in the record for three years."))
+
+
+class GroupAccessForm(forms.ModelForm):
+    """A group's name and permissions, with the reason; members.staff_access names every refusal's field."""
+
+    reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Why the access changes; kept in the record for three years."))
+    actor = None  # the account making the change; the admin sets it per request
+
+    class Meta:
+        model = Group
+        fields = ["name", "permissions"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = False  # the service names the field when it is blank
+
+    def validate_unique(self) -> None:
+        """The service checks the name, with a message that names the field."""
+
+    def clean(self) -> dict:
+        from members.staff_access import group_access_errors
+
+        cleaned = super().clean()
+        errors = group_access_errors(actor=self.actor, group=self.instance, name=cleaned.get("name") or "",
+                                     permissions=cleaned.get("permissions") or [], reason=cleaned.get("reason") or "")
+        for field, messages in errors.items():
+            self.add_error(field if field in self.fields else None, messages)
+        return cleaned

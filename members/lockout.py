@@ -114,13 +114,14 @@ def attempts_with_lockout(attempts: QuerySet) -> QuerySet:
 
 
 @transaction.atomic
-def login_lockout_lift(*, actor: Member, accounts: Iterable[str] = (), addresses: Iterable[str] = ()) -> int:
+def login_lockout_lift(*, actor: Member | None, accounts: Iterable[str] = (), addresses: Iterable[str] = ()) -> int:
     """Lift lockouts before their 30 minutes end: delete the failure counters of these accounts (login-ID blind
-    indexes) or addresses; returns how many. The failure log (AccessFailureLog) keeps the history."""
+    indexes) or addresses; returns how many. The failure log (AccessFailureLog) keeps the history. `actor` is
+    None on the command line (`manage.py login_unlock`), when no officer can log in."""
     accounts, addresses = sorted(accounts), sorted(addresses)
     deleted = AccessAttempt.objects.filter(Q(username__in=accounts) | Q(ip_address__in=addresses))
     count = len(deleted.values_list("pk", flat=True))
     deleted.delete()
-    logger.info("login lockout lifted by member %s: %d failure counter(s) of %d account(s), addresses %s",
-                actor.pk, count, len(accounts), addresses)
+    logger.info("login lockout lifted by %s: %d failure counter(s) of %d account(s), addresses %s",
+                f"member {actor.pk}" if actor else "the command line", count, len(accounts), addresses)
     return count

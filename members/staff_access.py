@@ -84,3 +84,61 @@ def staff_access_change(*, actor: Member, member: Member, is_staff: bool, is_sup
                                              "access.")]})
     return StaffAccessChange.objects.create(actor=actor, member=member, before=before, after=after,
                                             reason=reason.strip())
+
+
+def group_access_of(group: Group) -> dict[str, Any]:
+    """A group as it is recorded: its name and permission names, read from the database."""
+    if group.pk is None:
+        return {"name": "", "permissions": []}
+    stored = Group.objects.get(pk=group.pk)
+    return {"name": stored.name,
+            "permissions": sorted(permission_name(p) for p in stored.permissions.select_related("content_type"))}
+
+
+def group_access_errors(*, actor: Member, group: Group, name: str, permissions: Iterable[Permission],
+                        reason: str) -> dict[str, list]:
+    """Why a group change is refused, by field (empty when it may go ahead). Every member of a group holds its
+    permissions, so the member rules hold: the permission, never one's own group, nothing one does not hold."""
+    if not actor.has_perm(MANAGE_STAFF_ACCESS):
+        raise PermissionDenied(_("Staff access: you do not have the permission to change staff access."))
+    permissions = list(Permission.objects.filter(pk__in=[p.pk for p in permissions]).select_related("content_type"))
+    errors: dict[str, list] = {}
+    name = (name or "").strip()
+    max_length = Group._meta.get_field("name").max_length
+    if not name:
+        errors["name"] = [_("Group name: enter a name.")]
+    elif len(name) > max_length:
+        errors["name"] = [ValidationError(_("Group name: use at most %(max)d characters."),
+                                          params={"max": max_length})]
+    elif Group.objects.filter(name=name).exclude(pk=group.pk).exists():
+        errors["name"] = [_("Group name: a group with this name already exists.")]
+    if group.pk and actor.groups.filter(pk=group.pk).exists():
+        errors["__all__"] = [_("Group: you cannot change a group you belong to; ask another officer.")]
+    current = set(group.permissions.values_list("pk", flat=True)) if group.pk else set()
+    missing = _not_held(actor, [p for p in permissions if p.pk not in current])
+    if missing:
+        errors["permissions"] = [ValidationError(_("Permissions: you cannot grant permissions you do not hold "
+                                                   "yourself: %(permissions)s."),
+                                                 params={"permissions": ", ".join(missing)})]
+    if not reason or not reason.strip():
+        errors["reason"] = [_("Reason: say why the access changes; it is kept in the record.")]
+    after = {"name": name, "permissions": sorted(permission_name(p) for p in permissions)}
+    if not errors and group.pk and after == group_access_of(group):
+        errors["__all__"] = [_("Staff access: nothing to change; the account already has this access.")]
+    return errors
+
+
+@transaction.atomic
+def group_access_change(*, actor: Member, group: Group, name: str, permissions: Iterable[Permission],
+                        reason: str) -> StaffAccessChange:
+    """Create a group or change its name and permissions, and record it; refuse and change nothing otherwise."""
+    permissions = list(permissions)
+    errors = group_access_errors(actor=actor, group=group, name=name, permissions=permissions, reason=reason)
+    if errors:
+        raise ValidationError(errors)
+    before = group_access_of(group)
+    group.name = name.strip()
+    group.save()
+    group.permissions.set(permissions)
+    return StaffAccessChange.objects.create(actor=actor, group=group, before=before, after=group_access_of(group),
+                                            reason=reason.strip())

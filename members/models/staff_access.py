@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,15 +19,19 @@ class StaffAccessChangeError(Exception):
 
 
 class StaffAccessChange(models.Model):
-    """Who changed whose staff flag, superuser status, groups or permissions, from what to what, why and when.
+    """Who changed whose staff flag, superuser status, groups or permissions, or a group's permissions (which
+    every member of the group holds), from what to what, why and when.
 
-    Written by members.staff_access.staff_access_change in the same transaction as the change; append-only.
-    `before` and `after` hold {"is_staff", "is_superuser", "groups": [names], "permissions": ["app.codename"]}.
+    Written by members.staff_access in the same transaction as the change; append-only. For a member,
+    `before` and `after` hold {"is_staff", "is_superuser", "groups": [names], "permissions": ["app.codename"]};
+    for a group, {"name", "permissions"}.
     """
 
     actor = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by"))
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="staff_access_changes",
-                               verbose_name=_("member"))
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="staff_access_changes", null=True,
+                               blank=True, verbose_name=_("member"))
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+                              verbose_name=_("group"))
     before = models.JSONField(_("before"))
     after = models.JSONField(_("after"))
     reason = models.TextField(_("reason"))
@@ -35,6 +41,11 @@ class StaffAccessChange(models.Model):
         verbose_name = _("staff access change")
         verbose_name_plural = _("staff access changes")
         ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(member__isnull=False, group__isnull=True)
+                                   | Q(member__isnull=True, group__isnull=False),
+                                   name="staff_access_change_member_or_group"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk}"

@@ -168,3 +168,19 @@ def test_lockout_settings():
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
     assert re.fullmatch(r"members\.lockout\.\w+", settings.AXES_USERNAME_CALLABLE)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_command_line_lifts_a_lockout_by_login_id(officer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    client = Client()
+    for n in range(5):
+        _login(client, "officer", f"wrong-{n}-password", ip=f"198.51.100.{n + 1}")
+    assert _login(client, "officer", PASSWORD, ip="192.0.2.9").status_code == 429
+    out = StringIO()
+    call_command("login_unlock", login_id=["OFFICER"], stdout=out)
+    assert "5 failure counter(s)" in out.getvalue()
+    assert _login(client, "officer", PASSWORD, ip="192.0.2.9").status_code == 302

@@ -195,3 +195,53 @@ def test_createsuperuser_still_creates_an_officer():
                                               name="김관리", email="new.officer@example.com")
     assert officer.is_superuser
     assert officer.is_staff
+
+
+def test_a_group_cannot_be_used_to_grant_oneself_permissions():
+    # given staff who may change groups and belong to one, without the staff-access permission
+    staff = _staff("auth.view_group", "auth.change_group")
+    group = Group.objects.create(name="상담")
+    staff.groups.add(group)
+    client = Client()
+    client.force_login(staff)
+    # when they add every permission to their own group through the admin
+    response = client.post(f"/admin/auth/group/{group.pk}/change/",
+                           {"name": "상담", "permissions": list(Permission.objects.values_list("pk", flat=True)),
+                            "reason": "x"})
+    # then it is refused and the group is unchanged
+    assert response.status_code == 403
+    assert not group.permissions.exists()
+
+
+def test_group_changes_follow_the_member_rules_and_are_recorded(manager):
+    own = Group.objects.create(name="own")
+    manager.groups.add(own)
+    other = Group.objects.create(name="other")
+    client = Client()
+    manager.user_permissions.add(_perm("auth.view_group"), _perm("auth.change_group"), _perm("auth.add_group"))
+    manager = Member.objects.get(pk=manager.pk)  # fresh permission cache
+    client.force_login(manager)
+    # never one's own group
+    response = client.post(f"/admin/auth/group/{own.pk}/change/",
+                           {"name": "own", "permissions": [_perm("members.view_member").pk], "reason": "x"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    # never a permission one does not hold
+    response = client.post(f"/admin/auth/group/{other.pk}/change/",
+                           {"name": "other", "permissions": [_perm("members.delete_member").pk], "reason": "x"})
+    assert "permissions" in response.context["adminform"].form.errors
+    # a reason is required
+    response = client.post(f"/admin/auth/group/{other.pk}/change/",
+                           {"name": "other", "permissions": [_perm("members.view_member").pk], "reason": ""})
+    assert "reason" in response.context["adminform"].form.errors
+    assert not StaffAccessChange.objects.exists()
+    # a permitted change is made and recorded
+    response = client.post(f"/admin/auth/group/{other.pk}/change/",
+                           {"name": "other", "permissions": [_perm("members.view_member").pk], "reason": "열람 담당"})
+    assert response.status_code == 302
+    record = StaffAccessChange.objects.get()
+    assert (record.group, record.member, record.actor) == (other, None, manager)
+    assert record.before == {"name": "other", "permissions": []}
+    assert record.after == {"name": "other", "permissions": ["members.view_member"]}
+    # and groups are never deleted here
+    assert client.get(f"/admin/auth/group/{other.pk}/delete/").status_code == 403
