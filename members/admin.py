@@ -27,7 +27,7 @@ from members.models import (
     SensitiveIdentifier,
 )
 from members.registry import registry
-from members.staff_access import MANAGE_STAFF_ACCESS, staff_access_change
+from members.staff_access import MANAGE_STAFF_ACCESS, permission_label, staff_access_change
 
 
 def masked(model: type[Model], name: str) -> Callable[[Model], str]:
@@ -88,7 +88,7 @@ class MemberAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("permissions"))
     def staff_permissions(self, obj: Member) -> str:
-        return ", ".join(str(p) for p in obj.user_permissions.select_related("content_type")) or "-"
+        return ", ".join(permission_label(p) for p in obj.user_permissions.select_related("content_type")) or "-"
 
     @admin.display(description=_("change staff access"))
     def staff_access_page(self, obj: Member) -> str:

@@ -6,6 +6,23 @@ from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
 
+class PermissionsField(forms.ModelMultipleChoiceField):
+    """Permissions labelled in the reader's language (their stored names are English)."""
+
+    def label_from_instance(self, obj: Permission) -> str:
+        from members.staff_access import permission_label
+
+        return permission_label(obj)
+
+
+def permissions_field(**kwargs) -> PermissionsField:
+    return PermissionsField(
+        Permission.objects.select_related("content_type").order_by("content_type__app_label",
+                                                                   "content_type__model", "codename"),
+        label=_("permissions"), required=False, widget=FilteredSelectMultiple(_("permissions"), is_stacked=False),
+        **kwargs)
+
+
 class StaffAccessForm(forms.Form):
     """Input for members.staff_access.staff_access_change; the service names every refusal's field."""
 
@@ -15,10 +32,7 @@ class StaffAccessForm(forms.Form):
                                       help_text=_("Holds every permission without granting them one by one."))
     groups = forms.ModelMultipleChoiceField(Group.objects.order_by("name"), label=_("groups"), required=False,
                                             widget=FilteredSelectMultiple(_("groups"), is_stacked=False))
-    permissions = forms.ModelMultipleChoiceField(
-        Permission.objects.select_related("content_type").order_by("content_type__app_label",
-                                                                   "content_type__model", "codename"),
-        label=_("permissions"), required=False, widget=FilteredSelectMultiple(_("permissions"), is_stacked=False))
+    permissions = permissions_field()
     # Not required here: the service refuses a blank reason with a message that names the field.
     reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("Why the access changes; kept in the record for three years."))
@@ -29,6 +43,7 @@ class GroupAccessForm(forms.ModelForm):
 
     reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("Why the access changes; kept in the record for three years."))
+    permissions = permissions_field()
     actor = None  # the account making the change; the admin sets it per request
 
     class Meta:

@@ -9,9 +9,11 @@ they do not hold themselves.
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, StaffAccessChange
@@ -21,6 +23,22 @@ MANAGE_STAFF_ACCESS = "members.manage_staff_access"
 
 def permission_name(permission: Permission) -> str:
     return f"{permission.content_type.app_label}.{permission.codename}"
+
+
+# Django stores a permission's name in English when it migrates ("Can add log entry"); these read it again.
+PERMISSION_ACTIONS = {"add": _("add"), "change": _("change"), "delete": _("delete"), "view": _("view")}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission in the reader's language: "app | model | action"."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    model_name = model._meta.verbose_name if model else content_type.model
+    app_name = apps.get_app_config(content_type.app_label).verbose_name if model else content_type.app_label
+    action, _sep, target = permission.codename.partition("_")
+    label = PERMISSION_ACTIONS[action] if action in PERMISSION_ACTIONS and target == content_type.model else (
+        gettext(permission.name))
+    return f"{app_name} | {model_name} | {label}"
 
 
 def staff_access_of(member: Member) -> dict[str, Any]:
