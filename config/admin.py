@@ -6,7 +6,9 @@ django-axes, Django's own), gets the same two guards, so no app can forget them:
    time and `?password__regex=(` was a 500; now any other lookup is a 400 before the database is asked.
 2. Search terms never travel in a URL, where they would land in access logs and `next=` redirects: the
    search box POSTs the term, which is kept (encrypted) in the session under an opaque token for ten
-   minutes, and the changelist reads it back from `?q_token=`.
+   minutes, and the changelist reads it back from `?q_token=`. An admin that searches by personal values
+   (`personal_search = True`) also refuses the autocomplete widget, whose typed term is a GET parameter:
+   link to such a model with `raw_id_fields`, whose pop-up list searches through the POSTed box.
 """
 
 import base64
@@ -113,7 +115,15 @@ class StoredSearchChangeList:
 
 
 class GuardedModelAdmin:
-    """Mixed into every ModelAdmin registered on the site (see PrivacyAdminSite.register)."""
+    """Mixed into every ModelAdmin registered on the site (see PrivacyAdminSite.register), ahead of the admin's
+    own class: it defines methods only, so the admin's own attributes stay in force."""
+
+    def get_search_fields(self, request: HttpRequest) -> list:
+        # An admin sets `personal_search = True` when its search finds records by email, phone or login ID.
+        match = getattr(request, "resolver_match", None)
+        if getattr(self, "personal_search", False) and match is not None and match.url_name == "autocomplete":
+            return []  # the autocomplete view then answers 404: its term would travel in the URL
+        return super().get_search_fields(request)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # Django's own exception, kept: raw-ID popups pass the field's declared limit_choices_to.

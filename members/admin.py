@@ -72,6 +72,7 @@ class MemberAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_staff", "is_superuser"]
     search_fields = ["=id"]
     search_help_text = _("Exact login ID, email or mobile phone number, or member number.")
+    personal_search = True  # no autocomplete to members: its typed term would be in the URL (config/admin.py)
     # Staff access is read-only here: it changes only through the staff-access page and its service.
     STAFF_ACCESS_FIELDS = ["is_staff", "is_superuser", "staff_groups", "staff_permissions", "staff_access_page"]
     readonly_fields = [*MEMBER_MASKED, "status", "withdrawn_at", "date_joined", "last_login", *STAFF_ACCESS_FIELDS]

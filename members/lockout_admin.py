@@ -48,6 +48,7 @@ class LoginAttemptColumns:
 
     search_fields = ["=ip_address"]
     search_help_text = _("Exact login ID or IP address.")
+    personal_search = True
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         # Exact login ID (through its blind index) or IP address; the term arrives by POST (config/admin.py).

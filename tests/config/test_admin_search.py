@@ -128,3 +128,13 @@ def test_the_session_keeps_the_term_encrypted(officer_client):
 
     _search(officer_client, "secret.term@example.com")
     assert all("secret.term" not in str(s.get_decoded()) for s in Session.objects.all())
+
+
+def test_members_cannot_be_searched_through_the_autocomplete_get(officer_client):
+    # the autocomplete widget sends its typed term in the URL; a member is linked with raw_id_fields instead
+    member = MemberFactory()
+    response = officer_client.get("/admin/autocomplete/", {"term": member.email, "app_label": "members",
+                                                           "model_name": "sensitiveidentifier",
+                                                           "field_name": "member"})
+    assert response.status_code == 404
+    assert member.email not in response.content.decode()
