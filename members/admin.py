@@ -17,15 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.forms import StaffAccessForm
-from members.models import (
-    Certification,
-    Complaint,
-    Course,
-    Enrollment,
-    Member,
-    Payment,
-    SensitiveIdentifier,
-)
+from members.models import Certification, Complaint, Course, Enrollment, Member, Payment, SensitiveIdentifier
 from members.registry import registry
 from members.staff_access import MANAGE_STAFF_ACCESS, permission_label, staff_access_change
 
