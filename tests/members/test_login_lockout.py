@@ -184,3 +184,17 @@ def test_the_command_line_lifts_a_lockout_by_login_id(officer):
     call_command("login_unlock", login_id=["OFFICER"], stdout=out)
     assert "5 failure counter(s)" in out.getvalue()
     assert _login(client, "officer", PASSWORD, ip="192.0.2.9").status_code == 302
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_counter_is_never_deleted_outside_the_lift_actions(officer):
+    from axes.models import AccessAttempt
+
+    _login(Client(), "officer", "wrong-password-1234")
+    attempt = AccessAttempt.objects.get()
+    console = Client()
+    console.force_login(officer)
+    assert console.get(f"/admin/axes/accessattempt/{attempt.pk}/delete/").status_code == 403
+    page = console.get("/admin/axes/accessattempt/").content.decode()
+    assert "delete_selected" not in page
+    assert "lift_account_lockout" in page
