@@ -138,3 +138,14 @@ def test_members_cannot_be_searched_through_the_autocomplete_get(officer_client)
                                                            "field_name": "member"})
     assert response.status_code == 404
     assert member.email not in response.content.decode()
+
+
+def test_the_raw_id_popup_keeps_its_parameters_through_a_search(officer_client):
+    # the pop-up list a raw-ID field opens searches through the same box
+    member = MemberFactory()
+    _, response = _search(officer_client, member.email, f"{CHANGELIST}?_popup=1&_to_field=id")
+    assert "_popup=1" in response["Location"]
+    assert "_to_field=id" in response["Location"]
+    result = officer_client.get(response["Location"])
+    assert list(result.context["cl"].result_list) == [member]
+    assert result.context["cl"].is_popup

@@ -198,3 +198,14 @@ def test_a_counter_is_never_deleted_outside_the_lift_actions(officer):
     page = console.get("/admin/axes/accessattempt/").content.decode()
     assert "delete_selected" not in page
     assert "lift_account_lockout" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_lockout_page_reads_english_on_request(officer):
+    client = Client()
+    for n in range(5):
+        response = client.post(LOGIN, {"username": "officer", "password": f"guess-{n}-password"},
+                               HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert "Try again after 2026-03-02 19:30" in page
