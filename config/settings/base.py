@@ -140,7 +140,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["username", "login_id", "ip_address", "password"]
 AXES_DISABLE_ACCESS_LOG = True  # axes' log of successful logins would store the plaintext login ID
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, by blind index and address, for the officer
-AXES_ENABLE_ADMIN = False  # members/admin.py shows attempts and failures in Korean, with a lift action
+AXES_ENABLE_ADMIN = False  # members/lockout_admin.py shows attempts and failures in Korean, with lift actions
 
 LANGUAGE_CODE = "ko-kr"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]
