@@ -7,11 +7,18 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members import services
+from members.forms import StaffAccessForm
 from members.models import (
     Certification,
     Complaint,
@@ -24,6 +31,7 @@ from members.models import (
     SensitiveIdentifierCorrection,
 )
 from members.registry import registry
+from members.staff_access import MANAGE_STAFF_ACCESS, permission_label, staff_access_change
 
 
 def masked(model: type[Model], name: str) -> Callable[[Model], str]:
@@ -68,15 +76,68 @@ class MemberAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_staff", "is_superuser"]
     search_fields = ["=id"]
     search_help_text = _("Exact login ID, email or mobile phone number, or member number.")
+    personal_search = True  # no autocomplete to members: its typed term would be in the URL (config/admin.py)
+    # Staff access is read-only here: it changes only through the staff-access page and its service.
+    STAFF_ACCESS_FIELDS = ["is_staff", "is_superuser", "staff_groups", "staff_permissions", "staff_access_page"]
     # The last login is declared personal (접속로그) and shown masked with the personal data, never raw.
-    readonly_fields = [*MEMBER_MASKED, "status", "withdrawn_at", "date_joined"]
+    readonly_fields = [*MEMBER_MASKED, "status", "withdrawn_at", "date_joined", *STAFF_ACCESS_FIELDS]
     fieldsets = [
         (_("Personal data (masked)"), {"fields": MEMBER_MASKED}),
         (_("Account"), {"fields": ["status", "withdrawn_at", "date_joined"]}),
-        (_("Staff permissions"), {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (_("Staff permissions"), {"fields": STAFF_ACCESS_FIELDS}),
     ]
-    filter_horizontal = ["groups", "user_permissions"]
     ordering = ["-id"]
+
+    @admin.display(description=_("groups"))
+    def staff_groups(self, obj: Member) -> str:
+        return ", ".join(sorted(obj.groups.values_list("name", flat=True))) or "-"
+
+    @admin.display(description=_("permissions"))
+    def staff_permissions(self, obj: Member) -> str:
+        return ", ".join(permission_label(p) for p in obj.user_permissions.select_related("content_type")) or "-"
+
+    @admin.display(description=_("change staff access"))
+    def staff_access_page(self, obj: Member) -> str:
+        url = reverse("admin:members_member_staff_access", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Change staff access"))
+
+    def get_urls(self) -> list:
+        return [path("<path:object_id>/staff-access/", self.admin_site.admin_view(self.staff_access_view),
+                     name="members_member_staff_access"), *super().get_urls()]
+
+    def staff_access_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The only page that changes staff flags, groups and permissions; it calls staff_access_change."""
+        member = self.get_object(request, unquote(object_id))
+        if member is None:
+            raise Http404
+        if not request.user.has_perm(MANAGE_STAFF_ACCESS) or not self.has_view_or_change_permission(request, member):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = StaffAccessForm(request.POST)
+            if form.is_valid():
+                try:
+                    staff_access_change(actor=request.user, member=member, **form.cleaned_data)
+                except ValidationError as error:
+                    for field, messages in error.error_dict.items():
+                        form.add_error(field if field in form.fields else None, messages)
+                else:
+                    self.message_user(request, _("Staff access of member %(member)s changed and recorded.")
+                                      % {"member": member})
+                    return redirect("admin:members_member_change", member.pk)
+        else:
+            form = StaffAccessForm(initial={"is_staff": member.is_staff, "is_superuser": member.is_superuser,
+                                            "groups": member.groups.all(),
+                                            "permissions": member.user_permissions.all()})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change staff access of member %(member)s") % {"member": member},
+            "opts": self.opts,
+            "original": member,
+            "form": form,
+            "media": self.media + form.media,
+            "changes": member.staff_access_changes.select_related("actor")[:20],
+        }
+        return TemplateResponse(request, "admin/members/member/staff_access.html", context)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         term = search_term.strip()
@@ -183,3 +244,7 @@ class ComplaintAdmin(ReadOnlyAdmin):
 class CertificationAdmin(ReadOnlyAdmin):
     list_display = ["id", "member_id", "kind", "issued_on"]
     list_filter = ["kind"]
+
+
+# The staff-access record and group pages, and the login-lockout pages (they use ReadOnlyAdmin above).
+from members import lockout_admin, staff_access_admin  # noqa: E402, F401

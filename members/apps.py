@@ -13,3 +13,5 @@ class MembersConfig(AppConfig):
 
         # Each app declares its personal fields once, in its personal_data.py.
         registry.discover()
+        # Connects the receiver that keeps form data out of axes' tables.
+        import members.lockout  # noqa: F401

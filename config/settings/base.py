@@ -4,6 +4,7 @@ With DEBUG off (the default) the secrets must be given; with DEBUG on, developme
 so that `make run` works on a fresh machine with SQLite and a broker that needs no server.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -53,13 +54,14 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.PrivacyAdminConfig",  # django.contrib.admin with the project's guarded site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "config.apps.LoginLockoutConfig",  # django-axes
     "members",
     "consents",
     "retention",
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the page that says when to try again
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,7 +104,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.Member"
-AUTHENTICATION_BACKENDS = ["members.backends.MemberBackend"]
+# AxesStandaloneBackend first: it refuses a locked-out login before any password is hashed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "members.backends.MemberBackend"]
 # Uniqueness of the login ID is enforced on its blind index (members.Member.login_id_index),
 # because the login ID itself is encrypted and its ciphertext cannot be unique.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
@@ -121,6 +125,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Login lockout (django-axes, members/lockout.py): 5 failures lock the account or the address for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each counted on its own: either one locks
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends 30 minutes after the 5th failure
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "members.lockout.username_index"  # axes stores the login ID's blind index, never it
+AXES_CLIENT_IP_CALLABLE = "members.lockout.client_ip"
+AXES_CLIENT_STR_CALLABLE = "members.lockout.client_str"
+AXES_LOCKOUT_CALLABLE = "members.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS = ["username", "login_id", "ip_address", "password"]
+AXES_DISABLE_ACCESS_LOG = True  # axes' log of successful logins would store the plaintext login ID
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, by blind index and address, for the officer
+AXES_ENABLE_ADMIN = False  # members/lockout_admin.py shows attempts and failures in Korean, with lift actions
 
 LANGUAGE_CODE = "ko-kr"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]

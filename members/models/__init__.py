@@ -1,6 +1,7 @@
 from members.models.identifiers import SensitiveIdentifier, SensitiveIdentifierBasis, SensitiveIdentifierCorrection
 from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
 from members.models.member import Member
+from members.models.staff_access import StaffAccessChange
 
 __all__ = [
     "Certification",
@@ -13,4 +14,5 @@ __all__ = [
     "SensitiveIdentifier",
     "SensitiveIdentifierBasis",
     "SensitiveIdentifierCorrection",
+    "StaffAccessChange",
 ]

@@ -103,6 +103,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
+        permissions = [("manage_staff_access", _("Can change staff access (staff status, superuser, groups and "
+                                                 "permissions)"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["login_id_index"],

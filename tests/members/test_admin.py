@@ -48,7 +48,9 @@ def test_member_detail_shows_every_personal_field_masked(officer_client):
 def test_search_finds_a_member_by_exact_email_through_the_blind_index(officer_client):
     target = MemberFactory(email="find.me@onnuritel.co.kr")
     MemberFactory()
-    page = officer_client.get("/admin/members/member/", {"q": "FIND.ME@onnuritel.co.kr"})
+    searched = officer_client.post("/admin/members/member/search/", {"q": "FIND.ME@onnuritel.co.kr"})
+    assert "onnuritel" not in searched["Location"]
+    page = officer_client.get(searched["Location"])
     assert list(page.context["cl"].result_list) == [target]
 
 

@@ -53,9 +53,12 @@ def test_login_id_lookup_authenticates_through_the_index():
     member = MemberFactory(login_id="HongGD", password="a-long-Passphrase-2023")
     assert Member.objects.get_by_natural_key("honggd") == member
     from django.contrib.auth import authenticate
+    from django.test import RequestFactory
 
-    assert authenticate(username="honggd", password="a-long-Passphrase-2023") == member
-    assert authenticate(username="honggd", password="wrong-password-1234") is None
+    # a login always authenticates with its request (the lockout needs it)
+    request = RequestFactory().post("/admin/login/")
+    assert authenticate(request, username="honggd", password="a-long-Passphrase-2023") == member
+    assert authenticate(request, username="honggd", password="wrong-password-1234") is None
 
 
 def test_an_email_is_unique_whatever_its_case():

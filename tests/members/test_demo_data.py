@@ -31,7 +31,8 @@ def test_demo_data_creates_members_refund_enrolments_and_a_working_officer_login
     # the printed officer login works on the admin
     login, password = re.search(r"Officer login: (\S+) / (\S+)", output).groups()
     client = Client()
-    assert client.login(username=login, password=password)
+    response = client.post("/admin/login/", {"username": login, "password": password, "next": "/admin/"})
+    assert response.status_code == 302
     assert client.get("/admin/members/member/").status_code == 200
 
 

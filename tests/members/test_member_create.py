@@ -86,8 +86,11 @@ def test_withdrawn_members_cannot_log_in():
     member.status, member.withdrawn_at = Member.Status.WITHDRAWN, datetime.datetime.now(datetime.UTC)
     member.save()
     from django.contrib.auth import authenticate
+    from django.test import RequestFactory
 
-    assert authenticate(username=member.login_id, password="a-long-Passphrase-2023") is None
+    # a login always authenticates with its request (the lockout needs it)
+    request = RequestFactory().post("/admin/login/")
+    assert authenticate(request, username=member.login_id, password="a-long-Passphrase-2023") is None
 
 
 def test_django_field_messages_also_name_the_field_in_either_language():
