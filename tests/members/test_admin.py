@@ -13,6 +13,7 @@ from django.utils.html import escape
 from members import services
 from members.models import Course, Member, SensitiveIdentifier, SensitiveIdentifierCorrection
 from members.registry import registry
+from tests.admin_search import admin_search
 from tests.members.factories import CourseFactory, MemberFactory, valid_card_number, valid_rrn
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +184,7 @@ def test_a_search_for_a_non_ascii_digit_finds_nothing_and_is_no_error(officer_cl
     # given
     member = MemberFactory()
     # when
-    response = officer_client.get("/admin/members/member/", {"q": term})
+    response = admin_search(officer_client, "/admin/members/member/", term)
     # then
     assert response.status_code == 200
     assert member not in response.context["cl"].result_list
