@@ -10,7 +10,16 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Certification, Complaint, Course, Enrollment, Member, Payment, SensitiveIdentifier
+from members.models import (
+    Certification,
+    Complaint,
+    Course,
+    DecryptionFailure,
+    Enrollment,
+    Member,
+    Payment,
+    SensitiveIdentifier,
+)
 from members.registry import registry
 
 
@@ -126,3 +135,13 @@ class ComplaintAdmin(ReadOnlyAdmin):
 class CertificationAdmin(ReadOnlyAdmin):
     list_display = ["id", "member_id", "kind", "issued_on"]
     list_filter = ["kind"]
+
+
+@admin.register(DecryptionFailure)
+class DecryptionFailureAdmin(ReadOnlyAdmin):
+    """Where a stored value could not be decrypted (never the value): a ledger for the officer to resolve."""
+
+    list_display = ["first_seen", "table", "column", "row"]
+    list_filter = ["table", "column"]
+    readonly_fields = list_display
+    fields = list_display
