@@ -53,6 +53,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -143,21 +144,25 @@ class KeyRing:
         return token[:1] == TOKEN_VERSION and token[1 : 1 + KEY_ID_SIZE] == self.current.key_id
 
 
-def _old_keys(setting: str) -> tuple[str, ...]:
-    value = getattr(settings, setting, ()) or ()
+def _split(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
-    return tuple(key.strip() for key in value if key.strip())
+    return tuple(key.strip() for key in value or () if key.strip())
+
+
+def _old_keys(setting: str) -> tuple[str, ...]:
+    return _split(getattr(settings, setting, ()))
 
 
 @lru_cache(maxsize=8)
-def _ring(current: str, old: tuple[str, ...]) -> KeyRing:
-    return KeyRing(current, old)
+def _ring(current: str, old: tuple[str, ...] | str) -> KeyRing:
+    return KeyRing(current, _split(old))
 
 
 def key_ring() -> KeyRing:
     """The ring for the keys in force (looked up per call, so a changed setting takes effect)."""
-    return _ring(settings.FIELD_ENCRYPTION_KEY, _old_keys("FIELD_ENCRYPTION_OLD_KEYS"))
+    old = getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", ())
+    return _ring(settings.FIELD_ENCRYPTION_KEY, old if isinstance(old, str) else tuple(old))
 
 
 def field_cipher() -> FieldCipher:
@@ -218,22 +223,36 @@ def report_undecryptable(table: str, column: str, row: Any, reason: str) -> None
 
 class RowSealField(models.UUIDField):
     """The row's identity for the associated data of its encrypted values: random, set before the INSERT,
-    unique in the table, never changed."""
+    never changed, and unique in the table through a unique index made by the migration that adds it
+    (`unique_seal_index` below), not through `unique=True`, which would cost every full_clean() a query."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.update(default=uuid.uuid4, editable=False, unique=True)
+        kwargs.update(default=uuid.uuid4, editable=False)
         kwargs.setdefault("verbose_name", _("row seal"))
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
-        for key in ("default", "editable", "unique"):
+        for key in ("default", "editable"):
             kwargs.pop(key, None)
         return name, path, args, kwargs
 
 
+def unique_seal_index(table: str, column: str = "seal") -> Any:
+    """The migration operation that makes a table's seals unique (one seal cannot be copied into another row)."""
+    from django.db import migrations
+
+    return migrations.RunSQL(f'CREATE UNIQUE INDEX "{table}_{column}_unique" ON "{table}" ("{column}")',
+                             f'DROP INDEX "{table}_{column}_unique"')
+
+
 def seal_field_of(model: type[models.Model]) -> RowSealField | None:
-    return next((f for f in model._meta.concrete_fields if isinstance(f, RowSealField)), None)
+    try:
+        return model._meta._row_seal_field
+    except AttributeError:
+        found = next((f for f in model._meta.concrete_fields if isinstance(f, RowSealField)), None)
+        model._meta._row_seal_field = found
+        return found
 
 
 class DamagedValueError(ValueError):
@@ -274,8 +293,13 @@ class EncryptedFieldMixin(EncryptedMixin):
         """The model label and field name, and the row's seal: the token opens in this column of this row only."""
         seal_field = seal_field_of(type(instance))
         seal = getattr(instance, seal_field.attname) if seal_field else None
-        row = uuid.UUID(str(seal)).bytes if seal else b""
-        return f"{self.model._meta.label}.{self.name}".encode() + b"\x00" + row
+        if seal and not isinstance(seal, uuid.UUID):
+            seal = uuid.UUID(str(seal))
+        return self._column_binding + (seal.bytes if seal else b"")
+
+    @cached_property
+    def _column_binding(self) -> bytes:
+        return f"{self.model._meta.label}.{self.name}".encode() + b"\x00"
 
     def _dump(self, value: Any) -> bytes:
         text = value.isoformat() if isinstance(value, date | datetime) else str(value)

@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
         *[migrations.AlterField(model_name=name, name="seal",
                                 field=members.encryption.RowSealField(verbose_name="row seal"))
           for name in SEALED],
+        *[members.encryption.unique_seal_index(f"members_{name}") for name in SEALED],
         migrations.CreateModel(
             name="KeyCanary",
             fields=[

@@ -11,8 +11,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from members.keys import check_keys, refuse_to_start_with_wrong_keys, rotate_keys
-from members.models import KeyCanary
 from tests.members.helpers_keys import NEW_FIELD_KEY, NEW_INDEX_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +26,19 @@ WRONG_FIELD_KEY = "wrong-field-encryption-key-5d4c3b2a19087f6e5d4c"
 WRONG_INDEX_KEY = "wrong-blind-index-key-8f7e6d5c4b3a29180f7e6d5c"
 
 
+def check_keys():
+    # imported here, so that the start-up tests below also run (and fail) on the code before issue 5
+    from members.keys import check_keys as check
+
+    return check()
+
+
 # --- in process, on PostgreSQL ------------------------------------------------------------------------------
 
 @pytest.mark.django_db
 def test_a_fresh_database_gets_its_canaries_written_and_passes():
+    from members.models import KeyCanary
+
     assert not KeyCanary.objects.exists()
     assert check_keys() == []
     assert set(KeyCanary.objects.values_list("purpose", flat=True)) == {"field_encryption", "blind_index"}
@@ -40,6 +47,8 @@ def test_a_fresh_database_gets_its_canaries_written_and_passes():
 
 @pytest.mark.django_db
 def test_a_wrong_field_key_fails_the_check_naming_field_encryption_key():
+    from members.keys import refuse_to_start_with_wrong_keys
+
     check_keys()
     with override_settings(FIELD_ENCRYPTION_KEY=WRONG_FIELD_KEY):
         errors = check_keys()
@@ -60,6 +69,8 @@ def test_a_wrong_blind_index_key_fails_the_check_naming_blind_index_key():
 
 @pytest.mark.django_db
 def test_a_new_key_with_the_old_one_kept_as_old_key_passes_until_rotation_rewrites_the_canaries():
+    from members.keys import rotate_keys
+
     check_keys()
     rotating = override_settings(FIELD_ENCRYPTION_KEY=NEW_FIELD_KEY,
                                  FIELD_ENCRYPTION_OLD_KEYS=[settings.FIELD_ENCRYPTION_KEY],
@@ -129,3 +140,26 @@ def test_the_celery_worker_and_beat_refuse_to_start_with_a_wrong_key(written_dat
 def test_a_database_that_was_never_migrated_does_not_fail_the_check(tmp_path):
     result = _run("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=_env(tmp_path / "empty.sqlite3"))
     assert result.returncode == 0, result.stderr
+
+
+# --- the settings of the key ring ---------------------------------------------------------------------------
+
+def test_old_keys_reach_the_settings_comma_separated(tmp_path):
+    olds = "old-field-key-one-0123456789abcdefghijkl,old-field-key-two-0123456789abcdefghijkl"
+    result = _run("manage.py", "shell", "-c", "from django.conf import settings as s; "
+                  "print(s.FIELD_ENCRYPTION_OLD_KEYS, s.BLIND_INDEX_OLD_KEYS)",
+                  env=_env(tmp_path / "db.sqlite3", FIELD_ENCRYPTION_OLD_KEYS=olds))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == f"{olds.split(',')} []"
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("FIELD_ENCRYPTION_OLD_KEYS", "too-short", "FIELD_ENCRYPTION_OLD_KEYS: every key must be at least 32"),
+    ("BLIND_INDEX_OLD_KEYS", "short,another-blind-index-key-0123456789abcdef", "BLIND_INDEX_OLD_KEYS: every key"),
+    ("FIELD_ENCRYPTION_OLD_KEYS", PRODUCTION["FIELD_ENCRYPTION_KEY"], "must differ from each other"),
+    ("BLIND_INDEX_OLD_KEYS", PRODUCTION["SECRET_KEY"], "must differ from each other"),
+])
+def test_production_refuses_short_or_repeated_old_keys(tmp_path, name, value, message):
+    result = _run("manage.py", "check", env=_env(tmp_path / "db.sqlite3", **{name: value}))
+    assert result.returncode != 0
+    assert message in result.stderr
