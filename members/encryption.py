@@ -24,6 +24,8 @@ Tokens. Version 2: version (1 byte) | key id (4) | nonce (12) | AES-GCM(padded p
   field is refused, because it has no row to bind to.
 - Version 1 tokens (no associated data, no padding), written before version 2, stay readable until
   `rotate_keys` rewrites them.
+- Values are opened through model instances; `values()` / `values_list()` of an encrypted field give the
+  stored token (a `StoredToken`), since no row is at hand to bind it to.
 
 Damaged data. Values are opened when read from the instance (a descriptor), not when the row is fetched,
 because the row's seal is needed. A value that cannot be opened (altered, pasted from elsewhere, sealed by a

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError, connection, models, transaction
 
 from members.encryption import (
     BlindIndexField,
     DecryptionError,
     EncryptedFieldMixin,
-    Undecryptable,
     blind_index,
     blind_index_keys,
     key_ring,
+    report_undecryptable,
     seal_field_of,
 )
 
@@ -191,43 +191,59 @@ class BatchReport:
 def rotate_batch(target: RotationTarget, *, after_pk: int = 0, batch_size: int = 500) -> BatchReport:
     """Rewrite one batch of rows after `after_pk` under the current keys, in its own transaction.
 
-    Rerunning it changes nothing: a token in the current format under the current key, and an index equal to
-    its value's digest under BLIND_INDEX_KEY, are left as they are.
+    The rows are read with SELECT ... FOR UPDATE (a concurrent save waits rather than being overwritten) as
+    plain columns: each token is opened once (which also finds every damaged one) and its plaintext bytes
+    sealed again as they are. Rerunning it changes nothing: a token in the current format under the current
+    key, and an index equal to its value's digest under BLIND_INDEX_KEY, are left as they are.
     """
     ring = key_ring()
     model = target.model
+    table, quote = model._meta.db_table, connection.ops.quote_name
     report = BatchReport(target.label, last_pk=after_pk)
     seal = seal_field_of(model)
-    names = ["pk", *([seal.name] if seal else []), *(f.name for f in target.encrypted),
-             *(f.name for f in target.indexes)]
+    encrypted = {f.name: f for f in target.encrypted}
+    plain_sources = [model._meta.get_field(i.source) for i in target.indexes if i.source not in encrypted]
+    columns = [model._meta.pk, *([seal] if seal else []), *target.encrypted, *plain_sources, *target.indexes]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (f"SELECT {', '.join(quote(f.column) for f in columns)} FROM {quote(table)} "
+           f"WHERE {quote(model._meta.pk.column)} > %s ORDER BY {quote(model._meta.pk.column)} LIMIT %s{lock}")
     with transaction.atomic():
-        rows = list(model._base_manager.select_for_update().filter(pk__gt=after_pk).order_by("pk")
-                    .only(*names)[:batch_size])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [after_pk, batch_size])
+            rows = cursor.fetchall()
         changes: dict[object, dict[str, object]] = {}
         for row in rows:
-            changed = {}
-            for enc in target.encrypted:
-                raw = row.__dict__.get(enc.attname)
-                if raw is None or ring.is_current(raw):
+            values = dict(zip((f.name for f in columns), row, strict=True))
+            pk = values[model._meta.pk.name]
+            row_seal = seal.to_python(values[seal.name]).bytes if seal and values[seal.name] else b""
+            changed, opened = {}, {}
+            for name, field in encrypted.items():
+                token = values[name]
+                if token is None:
                     continue
-                value = getattr(row, enc.attname)
-                if isinstance(value, Undecryptable):
-                    report.undecryptable.append((f"{model._meta.db_table}.{enc.column}", str(row.pk)))
+                token, binding = bytes(token), field._column_binding + row_seal
+                try:
+                    plaintext = ring.open(token, binding)
+                    opened[name] = field._load(plaintext)
+                except (DecryptionError, UnicodeDecodeError, ValidationError, ValueError) as error:
+                    report.undecryptable.append((f"{table}.{field.column}", str(pk)))
+                    report_undecryptable(table, field.column, pk, type(error).__name__)
                     continue
-                changed[enc.column] = bytes(enc.seal_for(row, value))
+                if not ring.is_current(token):
+                    changed[field.column] = ring.seal(plaintext, binding)
             for index in target.indexes:
-                source = getattr(row, index.source)
-                if isinstance(source, Undecryptable):
-                    continue  # reported above; its index stays until the value is entered again
+                source = opened.get(index.source, values.get(index.source))
+                if index.source in encrypted and index.source not in opened and values[index.source] is not None:
+                    continue  # cannot be decrypted (reported above): its index stays until it is entered again
                 digest = blind_index(index.normalizer, source)
-                if digest != getattr(row, index.attname):
+                if digest != values[index.name]:
                     changed[index.column] = digest
             if changed:
-                changes[row.pk] = changed
+                changes[pk] = changed
         _drop_index_clashes(target, changes, report)
         _write(model, changes)
     report.seen, report.rewritten = len(rows), len(changes)
-    report.last_pk = rows[-1].pk if rows else after_pk
+    report.last_pk = rows[-1][0] if rows else after_pk
     report.has_more = len(rows) == batch_size
     return report
 

@@ -263,3 +263,18 @@ def test_progress_is_reported_per_batch(capsys):
         assert "run rotate_keys again to go on" in out
         call_command("rotate_keys", batch_size=2)
         assert "FIELD_ENCRYPTION_OLD_KEYS and BLIND_INDEX_OLD_KEYS can be removed" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_rotate_keys_reports_a_damaged_value_already_under_the_current_key():
+    # given: nothing to rotate, but one altered byte in one identifier sealed under the key in force
+    member = MemberFactory()
+    identifier = services.sensitive_identifier_record(member=member, kind="rrn", value=valid_rrn(),
+                                                      legal_basis="employment_insurance_refund")
+    damage("members_sensitiveidentifier", "value", identifier.pk)
+    # when
+    summary = rotate_keys(batch_size=10)
+    # then: the run finds and reports it, rewrites nothing, and finishes
+    assert summary.undecryptable == [("members_sensitiveidentifier.value", str(identifier.pk))]
+    assert summary.rewritten == 0
+    assert summary.finished
