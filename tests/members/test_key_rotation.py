@@ -278,3 +278,20 @@ def test_rotate_keys_reports_a_damaged_value_already_under_the_current_key():
     assert summary.undecryptable == [("members_sensitiveidentifier.value", str(identifier.pk))]
     assert summary.rewritten == 0
     assert summary.finished
+
+
+@pytest.mark.django_db
+def test_refresh_blind_indexes_does_not_fail_on_a_duplicate_let_in_before():
+    # given: the sequence: a new BLIND_INDEX_KEY, and a second member registered with an existing email
+    first = _members_under_old_keys(1)[0]
+    new_index_key = override_settings(BLIND_INDEX_KEY=NEW_INDEX_KEY, BLIND_INDEX_OLD_KEYS=[],
+                                      FIELD_ENCRYPTION_KEY=OLD_FIELD_KEY)
+    with new_index_key:
+        second = MemberFactory(email=first.email)
+        # when: the refresh task's batch runs (it failed on member_email_unique before)
+        updated, last_pk, has_more = services.member_blind_indexes_refresh(batch_size=10)
+    # then: it goes on; the clashing email index is left for the officer, the rest refreshed
+    assert (updated, last_pk, has_more) == (1, second.pk, False)
+    with new_index_key:
+        assert Member.objects.by_login_id(first.login_id).get() == first
+        assert Member.objects.by_email(first.email).get() == second
