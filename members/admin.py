@@ -23,6 +23,7 @@ from members.models import (
     Certification,
     Complaint,
     Course,
+    DecryptionFailure,
     Enrollment,
     Member,
     Payment,
@@ -244,6 +245,16 @@ class ComplaintAdmin(ReadOnlyAdmin):
 class CertificationAdmin(ReadOnlyAdmin):
     list_display = ["id", "member_id", "kind", "issued_on"]
     list_filter = ["kind"]
+
+
+@admin.register(DecryptionFailure)
+class DecryptionFailureAdmin(ReadOnlyAdmin):
+    """Where a stored value could not be decrypted (never the value): a ledger for the officer to resolve."""
+
+    list_display = ["first_seen", "table", "column", "row"]
+    list_filter = ["table", "column"]
+    readonly_fields = list_display
+    fields = list_display
 
 
 # The staff-access record and group pages, and the login-lockout pages (they use ReadOnlyAdmin above).

@@ -9,6 +9,7 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
+        from members import keys  # noqa: F401  (registers the key checks)
         from members.registry import registry
 
         # Each app declares its personal fields once, in its personal_data.py.

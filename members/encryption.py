@@ -4,13 +4,44 @@ The fields are django-cryptography's (`django_cryptography.fields.EncryptedMixin
 only answers `isnull` lookups) with the cipher replaced. The library's own Fernet signs every value with
 SECRET_KEY, so rotating SECRET_KEY would make all personal data unreadable, and it costs about 10 µs a
 value. Here the key comes from FIELD_ENCRYPTION_KEY alone (HKDF), the cipher is AES-256-GCM (authenticated,
-about 1 µs a value) and every value carries the id of the key that sealed it, so keys can be rotated.
+about 1 µs a value) and every value carries the id of the key that sealed it.
+
+Key ring. FIELD_ENCRYPTION_KEY seals; FIELD_ENCRYPTION_OLD_KEYS (comma-separated) may still open, chosen by
+the key id in each token. BLIND_INDEX_KEY and BLIND_INDEX_OLD_KEYS likewise: a lookup matches the digest
+under any key of the ring (`blind_indexes`), so login, search and duplicate checks keep working while
+`manage.py rotate_keys` (members/keys.py) rewrites every value and index under the new keys.
+
+Tokens. Version 2: version (1 byte) | key id (4) | nonce (12) | AES-GCM(padded plaintext, associated data).
+- Padding: ISO/IEC 7816-4 (0x80, then zeros) to a multiple of 16 bytes, so the length of a token tells
+  the length of its value only to the nearest 16 bytes (a 2- and a 5-character name look alike).
+- Associated data: "<app_label.Model>.<field>" and the row's seal. A token opens only in the column it was
+  sealed for (a card number pasted into the RRN column fails), and only in the row it was sealed for:
+  pasting identifier 2's value into identifier 3 (the same column!) fails too. The row's identity cannot be
+  its primary key, which does not exist before the INSERT; it is the row's *seal* instead, a random UUID
+  (`RowSealField`) set when the object is built, so it exists before the INSERT, unique in the table (a
+  seal cannot be copied into another row) and never changed. Every model with encrypted fields has one;
+  a system check says so. Saving needs the row (Model.save, bulk_create); QuerySet.update() of an encrypted
+  field is refused, because it has no row to bind to.
+- Version 1 tokens (no associated data, no padding), written before version 2, stay readable until
+  `rotate_keys` rewrites them.
+- Values are opened through model instances; `values()` / `values_list()` of an encrypted field give the
+  stored token (a `StoredToken`), since no row is at hand to bind it to.
+
+Damaged data. Values are opened when read from the instance (a descriptor), not when the row is fetched,
+because the row's seal is needed. A value that cannot be opened (altered, pasted from elsewhere, sealed by a
+key no longer in the ring) never raises: it reads as an `Undecryptable` object, falsy,
+shown as "복호화 불가 · cannot be decrypted"; the failure is logged once per table, column and row (never the
+value) and recorded in `DecryptionFailure`, counted on the admin index. Saving or validating an instance
+that holds one is refused with a message naming the field; the marker is never written as data.
 """
 
 import hashlib
 import hmac
+import logging
 import os
+import threading
 import unicodedata
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -21,59 +52,236 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
+from django.utils.functional import cached_property
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_cryptography.fields import EncryptedMixin
 
-TOKEN_VERSION = b"\x01"
+logger = logging.getLogger("members.encryption")
+
+TOKEN_VERSION_1 = b"\x01"  # no associated data, no padding: readable until rotate_keys rewrites it
+TOKEN_VERSION = b"\x02"
 KEY_ID_SIZE = 4
 NONCE_SIZE = 12
 HEADER_SIZE = len(TOKEN_VERSION) + KEY_ID_SIZE + NONCE_SIZE
+PAD_BLOCK = 16
 
 
 class DecryptionError(Exception):
-    """A stored value cannot be opened: another key sealed it, or it was altered."""
+    """A stored value cannot be opened: a key outside the ring sealed it, or it was altered or moved."""
 
 
 def _derive_key(secret: str, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret.encode())
 
 
+def pad(data: bytes) -> bytes:
+    """ISO/IEC 7816-4: 0x80 then zeros up to the next multiple of 16 bytes (always at least one byte)."""
+    padded = data + b"\x80"
+    return padded + b"\x00" * (-len(padded) % PAD_BLOCK)
+
+
+def unpad(data: bytes) -> bytes:
+    stripped = data.rstrip(b"\x00")
+    if not stripped.endswith(b"\x80") or len(data) % PAD_BLOCK:
+        raise DecryptionError("bad padding")
+    return stripped[:-1]
+
+
 class FieldCipher:
-    """AES-256-GCM. A token is: version (1 byte) | key id (4) | nonce (12) | ciphertext and tag."""
+    """AES-256-GCM under one key. A token is: version (1 byte) | key id (4) | nonce (12) | ciphertext and tag."""
 
     def __init__(self, secret: str) -> None:
         key = _derive_key(secret, b"privacy-backoffice/field-encryption/v1")
         self.key_id = hmac.digest(key, b"key-id", "sha256")[:KEY_ID_SIZE]
         self._aead = AESGCM(key)
 
-    def encrypt(self, plaintext: bytes) -> bytes:
+    def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
         nonce = os.urandom(NONCE_SIZE)
-        return TOKEN_VERSION + self.key_id + nonce + self._aead.encrypt(nonce, plaintext, None)
+        header = TOKEN_VERSION + self.key_id + nonce
+        return header + self._aead.encrypt(nonce, pad(plaintext), TOKEN_VERSION + associated_data)
 
-    def decrypt(self, token: bytes) -> bytes:
-        if token[:1] != TOKEN_VERSION or len(token) < HEADER_SIZE:
+    def decrypt(self, token: bytes, associated_data: bytes) -> bytes:
+        version, key_id, nonce = token[:1], token[1 : 1 + KEY_ID_SIZE], token[1 + KEY_ID_SIZE : HEADER_SIZE]
+        if key_id != self.key_id:
+            raise DecryptionError(f"sealed with another key (id {key_id.hex()})")
+        try:
+            if version == TOKEN_VERSION_1:
+                return self._aead.decrypt(nonce, token[HEADER_SIZE:], None)
+            return unpad(self._aead.decrypt(nonce, token[HEADER_SIZE:], TOKEN_VERSION + associated_data))
+        except InvalidTag as error:
+            raise DecryptionError("the stored value was altered, moved from another column or row, "
+                                  "or the key is wrong") from error
+
+
+class KeyRing:
+    """The key that seals and the keys that may still open, found by the key id in each token."""
+
+    def __init__(self, current: str, old: tuple[str, ...] = ()) -> None:
+        self.current = FieldCipher(current)
+        self.ciphers = {self.current.key_id: self.current}
+        for secret in old:
+            cipher = FieldCipher(secret)
+            self.ciphers.setdefault(cipher.key_id, cipher)
+
+    def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        return self.current.encrypt(plaintext, associated_data)
+
+    def open(self, token: bytes, associated_data: bytes) -> bytes:
+        if token[:1] not in (TOKEN_VERSION, TOKEN_VERSION_1) or len(token) < HEADER_SIZE:
             raise DecryptionError("not a field-encryption token")
         key_id = token[1 : 1 + KEY_ID_SIZE]
-        if key_id != self.key_id:
-            raise DecryptionError(f"sealed with another key (id {key_id.hex()}), not FIELD_ENCRYPTION_KEY")
-        try:
-            return self._aead.decrypt(token[1 + KEY_ID_SIZE : HEADER_SIZE], token[HEADER_SIZE:], None)
-        except InvalidTag as error:
-            raise DecryptionError("the stored value was altered or the key is wrong") from error
+        cipher = self.ciphers.get(key_id)
+        if cipher is None:
+            raise DecryptionError(f"sealed with another key (id {key_id.hex()}), neither FIELD_ENCRYPTION_KEY "
+                                  "nor one of FIELD_ENCRYPTION_OLD_KEYS")
+        return cipher.decrypt(token, associated_data)
+
+    def is_current(self, token: bytes) -> bool:
+        """Sealed in the current format by the current key: nothing for rotate_keys to do."""
+        return token[:1] == TOKEN_VERSION and token[1 : 1 + KEY_ID_SIZE] == self.current.key_id
 
 
-@lru_cache(maxsize=4)
-def _cipher(secret: str) -> FieldCipher:
-    return FieldCipher(secret)
+def _split(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(key.strip() for key in value or () if key.strip())
+
+
+def _old_keys(setting: str) -> tuple[str, ...]:
+    return _split(getattr(settings, setting, ()))
+
+
+@lru_cache(maxsize=8)
+def _ring(current: str, old: tuple[str, ...] | str) -> KeyRing:
+    return KeyRing(current, _split(old))
+
+
+def key_ring() -> KeyRing:
+    """The ring for the keys in force (looked up per call, so a changed setting takes effect)."""
+    old = getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", ())
+    return _ring(settings.FIELD_ENCRYPTION_KEY, old if isinstance(old, str) else tuple(old))
 
 
 def field_cipher() -> FieldCipher:
-    """The cipher for the key in force (looked up per call, so a changed setting takes effect)."""
-    return _cipher(settings.FIELD_ENCRYPTION_KEY)
+    """The cipher of the key that seals (FIELD_ENCRYPTION_KEY)."""
+    return key_ring().current
+
+
+class StoredToken(bytes):
+    """A token as fetched from the database, not yet opened (that needs the row's seal)."""
+
+
+class Undecryptable:
+    """Stands in for a value that cannot be opened: falsy, shown as the marker, never saved."""
+
+    __slots__ = ("column", "row", "table")
+
+    def __init__(self, table: str = "", column: str = "", row: Any = None) -> None:
+        self.table, self.column, self.row = table, column, row
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return gettext("cannot be decrypted")
+
+    def __repr__(self) -> str:
+        return f"<Undecryptable {self.table}.{self.column} row {self.row}>"
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    __hash__ = object.__hash__
+
+
+UNDECRYPTABLE_MARKER = _("cannot be decrypted")
+
+_reported: set[tuple[str, str, str]] = set()
+_reported_lock = threading.Lock()
+
+
+def report_undecryptable(table: str, column: str, row: Any, reason: str) -> None:
+    """Log once per (table, column, row) and record it for the officer; never the value."""
+    key = (table, column, str(row))
+    with _reported_lock:
+        if key in _reported:
+            return
+        _reported.add(key)
+    created = True
+    try:
+        from members.keys import decryption_failure_record
+
+        created = decryption_failure_record(table=table, column=column, row=str(row))
+    except Exception:  # the page must still render; the log line below still says it
+        logger.exception("could not record the decryption failure of %s.%s row %s", table, column, row)
+    if created:
+        logger.warning("cannot decrypt %s.%s of row %s (%s); shown as the marker", table, column, row, reason)
+
+
+class RowSealField(models.UUIDField):
+    """The row's identity for the associated data of its encrypted values: random, set before the INSERT,
+    never changed, and unique in the table through a unique index made by the migration that adds it
+    (`unique_seal_index` below), not through `unique=True`, which would cost every full_clean() a query."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(default=uuid.uuid4, editable=False)
+        kwargs.setdefault("verbose_name", _("row seal"))
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        for key in ("default", "editable"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+
+def unique_seal_index(table: str, column: str = "seal") -> Any:
+    """The migration operation that makes a table's seals unique (one seal cannot be copied into another row)."""
+    from django.db import migrations
+
+    return migrations.RunSQL(f'CREATE UNIQUE INDEX "{table}_{column}_unique" ON "{table}" ("{column}")',
+                             f'DROP INDEX "{table}_{column}_unique"')
+
+
+def seal_field_of(model: type[models.Model]) -> RowSealField | None:
+    try:
+        return model._meta._row_seal_field
+    except AttributeError:
+        found = next((f for f in model._meta.concrete_fields if isinstance(f, RowSealField)), None)
+        model._meta._row_seal_field = found
+        return found
+
+
+class DamagedValueError(ValueError):
+    """An instance holding a value that could not be decrypted was about to be saved."""
+
+
+class _OpeningAttribute(DeferredAttribute):
+    """Opens the stored token on first read, with the instance's seal, and keeps the plaintext."""
+
+    def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = super().__get__(instance, cls)
+        if isinstance(value, StoredToken):
+            value = self.field.open_for(instance, value)
+            instance.__dict__[self.field.attname] = value
+        return value
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        # A data descriptor, so that reads come through __get__ even once the value is in __dict__.
+        instance.__dict__[self.field.attname] = value
 
 
 class EncryptedFieldMixin(EncryptedMixin):
-    """Stores the field's value as text sealed by `field_cipher()`; no pickle, so no code runs on load."""
+    """Stores the field's value as text sealed by the key ring; no pickle, so no code runs on load."""
+
+    descriptor_class = _OpeningAttribute
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Skip EncryptedMixin.__init__: it builds the library's SECRET_KEY-signed Fernet, unused here.
@@ -83,12 +291,86 @@ class EncryptedFieldMixin(EncryptedMixin):
         # The base field's deconstruct names this class, so migrations keep the encryption.
         return super(EncryptedMixin, self).deconstruct()
 
+    def associated_data(self, instance: models.Model) -> bytes:
+        """The model label and field name, and the row's seal: the token opens in this column of this row only."""
+        seal_field = seal_field_of(type(instance))
+        seal = getattr(instance, seal_field.attname) if seal_field else None
+        if seal and not isinstance(seal, uuid.UUID):
+            seal = uuid.UUID(str(seal))
+        return self._column_binding + (seal.bytes if seal else b"")
+
+    @cached_property
+    def _column_binding(self) -> bytes:
+        return f"{self.model._meta.label}.{self.name}".encode() + b"\x00"
+
     def _dump(self, value: Any) -> bytes:
         text = value.isoformat() if isinstance(value, date | datetime) else str(value)
-        return field_cipher().encrypt(text.encode())
+        return text.encode()
 
     def _load(self, value: bytes) -> Any:
-        return self.to_python(field_cipher().decrypt(value).decode())
+        return self.to_python(value.decode())
+
+    def seal_for(self, instance: models.Model, value: Any) -> StoredToken | None:
+        """The token for `value` in this column of this row, under FIELD_ENCRYPTION_KEY."""
+        if value is None:
+            return None
+        if isinstance(value, Undecryptable):
+            raise DamagedValueError(
+                f"{self.model._meta.label}.{self.name} of row {instance.pk} could not be decrypted; it is not "
+                "saved over with the marker. Enter the value again (or restore the row) before saving.")
+        return StoredToken(key_ring().seal(self._dump(value), self.associated_data(instance)))
+
+    def open_for(self, instance: models.Model, token: bytes) -> Any:
+        """The value of a stored token, or an `Undecryptable` (reported once) when it cannot be opened."""
+        try:
+            return self._load(key_ring().open(bytes(token), self.associated_data(instance)))
+        except (DecryptionError, UnicodeDecodeError, ValidationError, ValueError) as error:
+            report_undecryptable(self.model._meta.db_table, self.column, instance.pk, type(error).__name__)
+            return Undecryptable(self.model._meta.db_table, self.column, instance.pk)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> StoredToken | None:
+        raw = model_instance.__dict__.get(self.attname)
+        if isinstance(raw, StoredToken) and key_ring().is_current(raw):
+            return raw  # never read since it was fetched from this row, and already current
+        return self.seal_for(model_instance, getattr(model_instance, self.attname))
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, StoredToken):
+            raise TypeError(f"{self.model._meta.label}.{self.name} is sealed to its row: save it through "
+                            "Model.save() or bulk_create(), not QuerySet.update() or bulk_update().")
+        return connection.Database.Binary(bytes(value))
+
+    def from_db_value(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        return None if value is None else StoredToken(bytes(value))
+
+    def validate(self, value: Any, model_instance: models.Model) -> None:
+        if isinstance(value, Undecryptable):
+            raise ValidationError(_("%(field)s: the stored value cannot be decrypted; enter it again."),
+                                  code="undecryptable", params={"field": capfirst(self.verbose_name)})
+        super().validate(value, model_instance)
+
+    def run_validators(self, value: Any) -> None:
+        if not isinstance(value, Undecryptable):
+            super().run_validators(value)
+
+    def clean(self, value: Any, model_instance: models.Model) -> Any:
+        if isinstance(value, Undecryptable):
+            self.validate(value, model_instance)
+        return super().clean(value, model_instance)
+
+
+def _refuse_to_save_the_marker(sender: type[models.Model], instance: models.Model, update_fields=None,
+                               **kwargs: Any) -> None:
+    """Before the save opens its transaction: an instance holding an Undecryptable is refused, cleanly."""
+    for field in sender._meta.concrete_fields:
+        if (isinstance(field, EncryptedFieldMixin) and (update_fields is None or field.name in update_fields)
+                and isinstance(instance.__dict__.get(field.attname), Undecryptable)):
+            field.seal_for(instance, instance.__dict__[field.attname])  # raises DamagedValueError
+
+
+models.signals.pre_save.connect(_refuse_to_save_the_marker, dispatch_uid="members.encryption.refuse_marker")
 
 
 class EncryptedCharField(EncryptedFieldMixin, models.CharField):
@@ -139,14 +421,35 @@ def _index_hmac(secret: str, normalizer: str) -> "hmac.HMAC":
     return hmac.new(key, digestmod=hashlib.sha256)
 
 
-def blind_index(normalizer: str, value: str | None) -> str | None:
-    """HMAC-SHA256 (hex) of the normalised value under BLIND_INDEX_KEY; None for an empty value."""
-    normalized = NORMALIZERS[normalizer](value or "")
-    if not normalized:
-        return None
-    mac = _index_hmac(settings.BLIND_INDEX_KEY, normalizer).copy()
+def _digest(secret: str, normalizer: str, normalized: str) -> str:
+    mac = _index_hmac(secret, normalizer).copy()
     mac.update(normalized.encode())
     return mac.hexdigest()
+
+
+def blind_index_keys() -> tuple[str, ...]:
+    """BLIND_INDEX_KEY first, then BLIND_INDEX_OLD_KEYS."""
+    return (settings.BLIND_INDEX_KEY, *(key for key in _old_keys("BLIND_INDEX_OLD_KEYS")
+                                        if key != settings.BLIND_INDEX_KEY))
+
+
+def blind_index_rotation_pending() -> bool:
+    """Old blind-index keys are configured: lookups and uniqueness must consider every key's digest."""
+    return len(blind_index_keys()) > 1
+
+
+def blind_index(normalizer: str, value: str | None) -> str | None:
+    """HMAC-SHA256 (hex) of the normalised value under BLIND_INDEX_KEY; None for an empty value."""
+    if isinstance(value, Undecryptable):
+        return None
+    normalized = NORMALIZERS[normalizer](value or "")
+    return _digest(settings.BLIND_INDEX_KEY, normalizer, normalized) if normalized else None
+
+
+def blind_indexes(normalizer: str, value: str | None) -> list[str]:
+    """The digest under every key of the ring, BLIND_INDEX_KEY's first; [] for an empty value."""
+    normalized = NORMALIZERS[normalizer](value or "")
+    return [_digest(key, normalizer, normalized) for key in blind_index_keys()] if normalized else []
 
 
 class BlindIndexField(models.CharField):
@@ -168,6 +471,9 @@ class BlindIndexField(models.CharField):
         return name, path, args, kwargs
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str | None:
-        value = blind_index(self.normalizer, getattr(model_instance, self.source))
+        source = getattr(model_instance, self.source)
+        if isinstance(source, Undecryptable):
+            return getattr(model_instance, self.attname)  # keep the index of the value we cannot read
+        value = blind_index(self.normalizer, source)
         setattr(model_instance, self.attname, value)
         return value

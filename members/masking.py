@@ -4,6 +4,7 @@ Every mask accepts None or "" and returns "", and never raises on a malformed va
 """
 
 import datetime
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -11,12 +12,24 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from members.encryption import Undecryptable
 from members.validators import normalize_phone
 
 NON_DIGITS = re.compile(r"[^0-9]")
 SECRET = "********"
 
 
+def _marker_safe(mask: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A value that could not be decrypted is shown as the marker, whatever the mask."""
+
+    @functools.wraps(mask)
+    def masked(value: Any) -> str:
+        return str(value) if isinstance(value, Undecryptable) else mask(value)
+
+    return masked
+
+
+@_marker_safe
 def mask_name(value: str | None) -> str:
     """Every character but the first and the last: 홍*동, 남**수, 홍*; a one-character name is *."""
     if not value:
@@ -28,6 +41,7 @@ def mask_name(value: str | None) -> str:
     return value[0] + "*" * (len(value) - 2) + value[-1]
 
 
+@_marker_safe
 def mask_phone(value: str | None) -> str:
     """The middle part hidden: 010-****-5678, 02-***-4567, ****-1234 for a representative number."""
     if not value:
@@ -43,6 +57,7 @@ def mask_phone(value: str | None) -> str:
     return f"{parts[0]}-{'*' * len(parts[1])}-{parts[2]}"
 
 
+@_marker_safe
 def mask_email(value: str | None) -> str:
     """The first two characters of the local part (one if it is that short), then ***: ho***@example.com."""
     if not value:
@@ -53,6 +68,7 @@ def mask_email(value: str | None) -> str:
     return f"{local[: 2 if len(local) > 2 else 1]}***@{domain}"
 
 
+@_marker_safe
 def mask_rrn(value: str | None) -> str:
     """The birth date and the 7th digit: 900101-1******."""
     if not value:
@@ -61,6 +77,7 @@ def mask_rrn(value: str | None) -> str:
     return f"{digits[:6]}-{digits[6:7]}******"
 
 
+@_marker_safe
 def mask_card(value: str | None) -> str:
     """The last four digits only, whatever the length: ****-****-****-5678."""
     if not value:
@@ -68,6 +85,7 @@ def mask_card(value: str | None) -> str:
     return f"****-****-****-{NON_DIGITS.sub('', value)[-4:]}"
 
 
+@_marker_safe
 def mask_address(value: str | None) -> str:
     """The first two words (province, district), or only the first if there are two or fewer: 서울특별시 강남구 ***."""
     if not value:
@@ -76,6 +94,7 @@ def mask_address(value: str | None) -> str:
     return " ".join(words[:2] if len(words) > 2 else words[:1]) + " ***"
 
 
+@_marker_safe
 def mask_date(value: datetime.date | str | None) -> str:
     """The year only: 1990-**-**, from a date or an ISO string."""
     if not value:
@@ -84,6 +103,7 @@ def mask_date(value: datetime.date | str | None) -> str:
     return f"{str(value).strip()[:4]}-**-**"
 
 
+@_marker_safe
 def mask_partial(value: str | None) -> str:
     """The first third of the characters (rounded down, at least one), the rest hidden: A123456 → A1*****."""
     if not value:
@@ -92,6 +112,7 @@ def mask_partial(value: str | None) -> str:
     return value[:shown] + "*" * (len(value) - shown)
 
 
+@_marker_safe
 def mask_ip(value: str | None) -> str:
     """IPv4 without its last octet (192.168.10.***); IPv6 with its first four groups only (2001:db8:0:1:****)."""
     if not value:
@@ -107,6 +128,7 @@ def mask_ip(value: str | None) -> str:
     return ":".join(groups) + ":****"
 
 
+@_marker_safe
 def mask_secret(value: str | None) -> str:
     """Always eight stars, so that not even the length shows (i-PIN CI and DI)."""
     return SECRET if value else ""

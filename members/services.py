@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from members import validators
-from members.encryption import BlindIndexField
+from members.encryption import BlindIndexField, EncryptedFieldMixin
 from members.models import (
     Certification,
     Complaint,
@@ -477,16 +477,14 @@ def member_password_set(*, member: Member, password: str) -> Member:
 
 def member_blind_indexes_refresh(*, after_pk: int = 0, batch_size: int = 500) -> tuple[int, int, bool]:
     """Recompute the blind indexes of one batch of members after `after_pk` (e.g. after BLIND_INDEX_KEY
-    changed); returns (rows updated, last pk seen, whether more remain). Rerunning it changes nothing."""
-    index_fields = [field for field in Member._meta.fields if isinstance(field, BlindIndexField)]
-    with transaction.atomic():
-        members = list(Member.objects.select_for_update().filter(pk__gt=after_pk).order_by("pk")[:batch_size])
-        stale = []
-        for member in members:
-            before = [getattr(member, field.attname) for field in index_fields]
-            after = [field.pre_save(member, add=False) for field in index_fields]
-            if before != after:
-                stale.append(member)
-        Member.objects.bulk_update(stale, [field.name for field in index_fields], batch_size=batch_size)
-    last_pk = members[-1].pk if members else after_pk
-    return len(stale), last_pk, len(members) == batch_size
+    changed); returns (rows updated, last pk seen, whether more remain). Rerunning it changes nothing.
+
+    It is one batch of `rotate_keys` over members (members/keys.py): values still under an old field key are
+    resealed too, and an index that would clash with another member's is reported and left, not a failure."""
+    from members.keys import RotationTarget, rotate_batch
+
+    fields = Member._meta.concrete_fields
+    target = RotationTarget(Member, [f for f in fields if isinstance(f, EncryptedFieldMixin)],
+                            [f for f in fields if isinstance(f, BlindIndexField)])
+    report = rotate_batch(target, after_pk=after_pk, batch_size=batch_size)
+    return report.rewritten, report.last_pk, report.has_more

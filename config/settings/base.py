@@ -47,6 +47,23 @@ FIELD_ENCRYPTION_KEY = _secret("FIELD_ENCRYPTION_KEY")
 BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY")
 if len({SECRET_KEY, FIELD_ENCRYPTION_KEY, BLIND_INDEX_KEY}) != 3:
     raise ImproperlyConfigured("SECRET_KEY, FIELD_ENCRYPTION_KEY and BLIND_INDEX_KEY must all differ.")
+
+
+def _old_secrets(name: str) -> list[str]:
+    """Keys that may still open (or match) what an earlier key wrote, until `manage.py rotate_keys` has run."""
+    values = [value.strip() for value in env.list(name, default=[]) if value.strip()]
+    if not DEBUG and any(len(value) < MIN_KEY_LENGTH for value in values):
+        raise ImproperlyConfigured(f"{name}: every key must be at least {MIN_KEY_LENGTH} characters long.")
+    return values
+
+
+# The key ring (members/encryption.py): the *_KEY seals; the *_OLD_KEYS (comma-separated) may still open.
+FIELD_ENCRYPTION_OLD_KEYS = _old_secrets("FIELD_ENCRYPTION_OLD_KEYS")
+BLIND_INDEX_OLD_KEYS = _old_secrets("BLIND_INDEX_OLD_KEYS")
+_ALL_KEYS = [SECRET_KEY, FIELD_ENCRYPTION_KEY, BLIND_INDEX_KEY, *FIELD_ENCRYPTION_OLD_KEYS, *BLIND_INDEX_OLD_KEYS]
+if not DEBUG and len(set(_ALL_KEYS)) != len(_ALL_KEYS):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_OLD_KEYS and BLIND_INDEX_OLD_KEYS must differ from each other and "
+                               "from SECRET_KEY, FIELD_ENCRYPTION_KEY and BLIND_INDEX_KEY.")
 # django-cryptography reads CRYPTOGRAPHY_KEY; without it the library would fall back to SECRET_KEY.
 CRYPTOGRAPHY_KEY = FIELD_ENCRYPTION_KEY
 

@@ -67,6 +67,7 @@ class Migration(migrations.Migration):
                 ('corrected_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='corrected at')),
                 ('reason', members.encryption.EncryptedCharField(max_length=500, verbose_name='reason')),
                 ('previous_masked', members.encryption.EncryptedCharField(max_length=24, verbose_name='previous number (masked)')),
+                ('seal', members.encryption.RowSealField(verbose_name='row seal')),
                 ('corrected_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='corrected by')),
                 ('identifier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='members.sensitiveidentifier', verbose_name='sensitive identifier')),
             ],

@@ -1,4 +1,5 @@
 from members.models.identifiers import SensitiveIdentifier, SensitiveIdentifierBasis, SensitiveIdentifierCorrection
+from members.models.keys import DecryptionFailure, KeyCanary
 from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
 from members.models.member import Member
 from members.models.staff_access import StaffAccessChange
@@ -7,7 +8,9 @@ __all__ = [
     "Certification",
     "Complaint",
     "Course",
+    "DecryptionFailure",
     "Enrollment",
+    "KeyCanary",
     "Member",
     "Payment",
     "PaymentMethod",

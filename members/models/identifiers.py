@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members import validators
-from members.encryption import EncryptedCharField
+from members.encryption import EncryptedCharField, RowSealField
 from members.models.member import Member
 
 # Policy §1: the course types for which 주민등록번호 is collected.
@@ -45,6 +45,7 @@ class SensitiveIdentifier(models.Model):
     # A 주민등록번호 changed after October 2020 has no check digit (주민등록번호 변경제도).
     reissued = models.BooleanField(_("reissued after October 2020"), default=False)
     collected_at = models.DateTimeField(_("collected at"), default=timezone.now)
+    seal = RowSealField()  # binds the encrypted value to this row (members/encryption.py)
 
     class Meta:
         verbose_name = _("sensitive identifier")
@@ -179,6 +180,7 @@ class SensitiveIdentifierCorrection(models.Model):
     reason = EncryptedCharField(_("reason"), max_length=500)
     # Masked as staff see it (900101-1******, ****-****-****-5678): never the old number itself.
     previous_masked = EncryptedCharField(_("previous number (masked)"), max_length=24)
+    seal = RowSealField()  # binds the encrypted values to this row (members/encryption.py)
 
     class Meta:
         verbose_name = _("correction of a sensitive identifier")

@@ -7,7 +7,12 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from members import validators
-from members.encryption import EncryptedCharField, EncryptedGenericIPAddressField, EncryptedTextField
+from members.encryption import (
+    EncryptedCharField,
+    EncryptedGenericIPAddressField,
+    EncryptedTextField,
+    RowSealField,
+)
 from members.models.member import Member
 
 
@@ -66,6 +71,7 @@ class Enrollment(models.Model):
         _("shipping phone"), max_length=14, blank=True, validators=[validators.validate_phone]
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    seal = RowSealField()  # binds the encrypted values to this row (members/encryption.py)
 
     class Meta:
         verbose_name = _("enrolment")
@@ -125,6 +131,7 @@ class Complaint(models.Model):
     received_at = models.DateTimeField(_("received at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     summary = EncryptedTextField(_("summary"), blank=True)
+    seal = RowSealField()  # binds the encrypted values to this row (members/encryption.py)
 
     class Meta:
         verbose_name = _("complaint")

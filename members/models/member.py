@@ -15,7 +15,8 @@ from members.encryption import (
     BlindIndexField,
     EncryptedCharField,
     EncryptedDateField,
-    blind_index,
+    RowSealField,
+    blind_indexes,
 )
 
 
@@ -35,8 +36,46 @@ class MemberQuerySet(models.QuerySet):
         return self._by_index("ipin_ci_index", "exact", ci)
 
     def _by_index(self, index_field: str, normalizer: str, value: str) -> "MemberQuerySet":
-        digest = blind_index(normalizer, value)
-        return self.filter(**{index_field: digest}) if digest else self.none()
+        # Every key of the ring: rows not yet rewritten by rotate_keys still hold an old key's digest.
+        digests = blind_indexes(normalizer, value)
+        return self.filter(**{f"{index_field}__in": digests}) if digests else self.none()
+
+
+# Unique through their blind indexes: (index field, source field). One query checks both, under every key.
+UNIQUE_INDEXES = (("login_id_index", "login_id"), ("email_index", "email"))
+
+
+def member_unique_clashes(member: "Member", *, exclude: set[str] | frozenset[str] = frozenset()) -> dict:
+    """Another member holding this login ID or email under any blind-index key: {source field: [message]}.
+
+    ONE query for both fields. Without BLIND_INDEX_OLD_KEYS the database's unique constraints alone decide
+    as well (callers may skip this when `members.encryption.blind_index_rotation_pending()` is False and
+    they handle the IntegrityError); during a rotation an old-key row has a different digest, so only this
+    check stops a second member registering with an existing email.
+    """
+    wanted = {}
+    for index_field, source in UNIQUE_INDEXES:
+        value = getattr(member, source)
+        if source in exclude or index_field in exclude or not isinstance(value, str) or not value:
+            continue
+        normalizer = member._meta.get_field(index_field).normalizer
+        wanted[source] = (index_field, set(blind_indexes(normalizer, value)))
+    if not wanted:
+        return {}
+    condition = Q()
+    for index_field, digests in wanted.values():
+        condition |= Q(**{f"{index_field}__in": digests})
+    others = Member._base_manager.filter(condition)
+    if member.pk is not None:
+        others = others.exclude(pk=member.pk)
+    found = list(others.values_list(*[index_field for index_field, _digests in wanted.values()])[:10])
+    messages = {c.fields[0]: c.violation_error_message for c in Member._meta.constraints
+                if isinstance(c, models.UniqueConstraint) and len(c.fields) == 1}
+    errors = {}
+    for position, (source, (index_field, digests)) in enumerate(wanted.items()):
+        if any(row[position] in digests for row in found):
+            errors[source] = [ValidationError(messages[index_field], code="unique")]
+    return errors
 
 
 class MemberManager(BaseUserManager.from_queryset(MemberQuerySet)):
@@ -89,6 +128,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     mobile_index = BlindIndexField(source="mobile", normalizer="phone", db_index=True)
     ipin_ci_index = BlindIndexField(source="ipin_ci", normalizer="exact", db_index=True)
 
+    seal = RowSealField()  # binds the encrypted values to this row (members/encryption.py)
+
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     is_staff = models.BooleanField(_("staff"), default=False)
@@ -136,14 +177,19 @@ class Member(AbstractBaseUser, PermissionsMixin):
         for field in self._meta.fields:
             if isinstance(field, BlindIndexField):
                 field.pre_save(self, add=False)  # so the unique constraints see the values about to be saved
+        errors = {}
+        # Login ID and email: one query under every blind-index key, reported under the field the member
+        # typed (email, not email_index); the other constraints as Django checks them.
+        unique_indexes = {index_field for index_field, _source in UNIQUE_INDEXES}
+        errors.update(member_unique_clashes(self, exclude=set(exclude or ())))
         try:
-            super().validate_constraints(exclude=exclude)
+            super().validate_constraints(exclude=set(exclude or ()) | unique_indexes)
         except ValidationError as error:
-            # Report a clash on a blind index under the field the member typed (email, not email_index).
             sources = {f.name: f.source for f in self._meta.fields if isinstance(f, BlindIndexField)}
-            raise ValidationError(
-                {sources.get(name, name): messages for name, messages in error.error_dict.items()}
-            ) from error
+            for name, messages in error.error_dict.items():
+                errors.setdefault(sources.get(name, name), []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")

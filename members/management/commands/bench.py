@@ -1,3 +1,4 @@
+import pkgutil
 from importlib import import_module
 
 from django.apps import apps
@@ -5,16 +6,24 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 def _areas() -> dict:
-    """Each app may offer a benchmark in its bench.py, named by its AREA."""
+    """Each app may offer a benchmark in its bench.py, and more in its benches/ package, each named by its AREA."""
     found = {}
     for app in apps.get_app_configs():
+        names = [f"{app.name}.bench"]
         try:
-            module = import_module(f"{app.name}.bench")
+            package = import_module(f"{app.name}.benches")
+            names += [f"{package.__name__}.{info.name}" for info in pkgutil.iter_modules(package.__path__)]
         except ModuleNotFoundError as error:
-            if error.name != f"{app.name}.bench":
+            if error.name != f"{app.name}.benches":
                 raise
-            continue
-        found[module.AREA] = module
+        for name in names:
+            try:
+                module = import_module(name)
+            except ModuleNotFoundError as error:
+                if error.name != name:
+                    raise
+                continue
+            found[module.AREA] = module
     return found
 
 
