@@ -52,9 +52,12 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         return obj is None or not obj.is_published
 
     def save_model(self, request: HttpRequest, obj: PolicyVersion, form, change: bool) -> None:
-        if obj.is_published:
-            return
-        super().save_model(request, obj, form, change)
+        if not change:
+            created = services.policy_version_draft(version=obj.version, effective_at=obj.effective_at,
+                                                    change_summary=obj.change_summary)
+            obj.pk = created.pk
+        elif not obj.is_published:
+            super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Publish the selected drafts (effective at least 7 days later)"),
                   permissions=["change"])

@@ -36,7 +36,7 @@ class SignupForm(forms.Form):
     policy_version = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args, items: list[ConsentItem], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.items = items
         for item in items:
             text = consent_text(item)

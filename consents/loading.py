@@ -26,7 +26,7 @@ def _schedule_reconfirmation() -> None:
 
 
 @transaction.atomic
-def policy_load() -> dict:
+def policy_load(*, schedule: bool = True) -> dict:
     version = PolicyVersion.objects.filter(version=seed.SEED_VERSION).first()
     if version is None:
         version = PolicyVersion.objects.create(version=seed.SEED_VERSION, change_summary=seed.SEED_SUMMARY,
@@ -43,6 +43,7 @@ def policy_load() -> dict:
     if not version.is_published:
         # The historical version was announced before this system existed: published on its effective date.
         policy_version_publish(version=version, published_at=version.effective_at, enforce_notice=False)
-    _schedule_reconfirmation()
+    if schedule:
+        _schedule_reconfirmation()
     return {"version": version.version, "items": len(seed.ITEMS), "items_created": created,
             "contacts": PolicyContact.objects.count(), "bodies": ComplaintBody.objects.count()}

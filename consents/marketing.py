@@ -6,11 +6,13 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 from consents.models import ConsentItem, ConsentRecord, MarketingNotice
+from consents.selectors import current_consents
 from consents.sms import sms_sender
 from members.models import Member
 
@@ -28,8 +30,6 @@ def marketing_may_send(member: Member, channel: str, at: datetime.datetime) -> b
     """May advertising go to this member by `channel` ("email" or "sms") at `at`? Only with an active consent
     for that channel; SMS between 21:00 and 08:00 Asia/Seoul also needs the night-time consent (email is
     exempt, Decree §61-2)."""
-    from consents.selectors import current_consents
-
     if channel not in ("email", "sms") or not member.is_active:
         return False
     state = current_consents([member.pk], codes=MARKETING_CODES, at=at).get(member.pk, {})
@@ -72,24 +72,43 @@ def _body(notice: MarketingNotice) -> tuple[str, str]:
     return subject, body
 
 
-def marketing_notice_send(*, notice_id: int) -> bool:
-    """Send one notice by the channel its consent is about; a notice already sent is not sent again."""
-    notice = (MarketingNotice.objects.select_related("record__item", "member")
-              .filter(pk=notice_id, sent_at__isnull=True).first())
-    if notice is None:
-        return False
+def _message(notice: MarketingNotice) -> tuple[str, str, str]:
+    """(channel, recipient, text): the notice goes by the channel its consent is about."""
     subject, body = _body(notice)
     member = notice.member
-    try:
-        if notice.record.item.kind == ConsentItem.Kind.MARKETING_EMAIL or not member.mobile:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
-        else:
-            sms_sender().send(to=member.mobile, body=f"{subject}\n{body}")
-    except Exception:
-        # Left unsent: the daily task sends it again.
-        logger.exception("marketing notice %s could not be sent", notice_id)
-        return False
-    return bool(MarketingNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=timezone.now()))
+    if notice.record.item.kind == ConsentItem.Kind.MARKETING_EMAIL or not member.mobile:
+        return "email", member.email, f"{subject}\n{body}"
+    return "sms", member.mobile, f"{subject}\n{body}"
+
+
+def marketing_notices_deliver(notices: QuerySet) -> int:
+    """Send the unsent notices of a (bounded) queryset through one email connection and one SMS sender, and
+    mark those sent in one update; a failed send stays unsent and is retried daily. Returns how many."""
+    pending = list(notices.filter(sent_at__isnull=True).select_related("record__item", "member").only(
+        "kind", "record__granted", "record__recorded_at", "record__item__kind", "record__item__title_ko",
+        "member__email", "member__mobile"))
+    if not pending:
+        return 0
+    sms, sent = sms_sender(), []
+    with get_connection() as mailer:
+        for notice in pending:
+            channel, recipient, text = _message(notice)
+            subject, body = text.split("\n", 1)
+            try:
+                if channel == "email":
+                    mailer.send_messages([EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])])
+                else:
+                    sms.send(to=recipient, body=text)
+            except Exception:
+                logger.exception("marketing notice %s could not be sent", notice.pk)
+                continue
+            sent.append(notice.pk)
+    return MarketingNotice.objects.filter(pk__in=sent, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def marketing_notice_send(*, notice_id: int) -> bool:
+    """Send one notice; a notice already sent is not sent again."""
+    return bool(marketing_notices_deliver(MarketingNotice.objects.filter(pk=notice_id)))
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
@@ -114,8 +133,6 @@ def marketing_reconfirmation_batch(*, after_pk: int = 0, batch_size: int = 1000,
     """One bounded batch of the re-confirmation sweep (Decree §62-3): for members after `after_pk`, each active
     marketing consent whose 2-year anniversary falls in the next 30 days gets one notice per cycle. Returns
     (notices created, last member pk, whether more remain); running it twice sends nothing twice."""
-    from consents.selectors import current_consents
-
     today = today or timezone.localdate()
     member_ids = list(Member.objects.filter(pk__gt=after_pk, status=Member.Status.ACTIVE)
                       .order_by("pk").values_list("pk", flat=True)[:batch_size])
@@ -139,14 +156,12 @@ def marketing_reconfirmation_batch(*, after_pk: int = 0, batch_size: int = 1000,
             created = MarketingNotice.objects.filter(record__in=[n.record for n in due],
                                                      kind=MarketingNotice.Kind.RECONFIRMATION).count() - before
         if send:
-            pending = MarketingNotice.objects.filter(member_id__in=member_ids, sent_at__isnull=True,
-                                                     kind=MarketingNotice.Kind.RECONFIRMATION)
-            for notice_id in pending.values_list("pk", flat=True):
-                marketing_notice_send(notice_id=notice_id)
+            marketing_notices_deliver(MarketingNotice.objects.filter(member_id__in=member_ids,
+                                                                     kind=MarketingNotice.Kind.RECONFIRMATION))
     return created, member_ids[-1], len(member_ids) == batch_size
 
 
 def marketing_notices_resend(*, limit: int = 500) -> int:
     """Send again, in a bounded batch, notices a failed send left unsent."""
-    return sum(marketing_notice_send(notice_id=pk) for pk in MarketingNotice.objects.filter(
-        sent_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:limit])
+    unsent = MarketingNotice.objects.filter(sent_at__isnull=True).order_by("pk").values_list("pk", flat=True)
+    return marketing_notices_deliver(MarketingNotice.objects.filter(pk__in=list(unsent[:limit])))

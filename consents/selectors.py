@@ -22,15 +22,16 @@ def latest_records(members: Iterable[int] | QuerySet, *, codes: Iterable[str] | 
     return records.annotate(
         rank=Window(RowNumber(), partition_by=[F("member_id"), F("item_id")],
                     order_by=[F("recorded_at").desc(), F("id").desc()])
-    ).filter(rank=1).select_related("item")
+    ).filter(rank=1).annotate(code=F("item__code"))
 
 
 def current_consents(members: Iterable[int] | QuerySet, *, codes: Iterable[str] | None = None,
                      at: datetime.datetime | None = None) -> dict[int, dict[str, ConsentRecord]]:
-    """{member id: {item code: latest record}} for many members in one query."""
+    """{member id: {item code: latest record}} for many members in one query (records carry `code`; their
+    item is not loaded)."""
     state: dict[int, dict[str, ConsentRecord]] = defaultdict(dict)
     for record in latest_records(members, codes=codes, at=at):
-        state[record.member_id][record.item.code] = record
+        state[record.member_id][record.code] = record
     return dict(state)
 
 

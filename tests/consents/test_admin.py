@@ -49,3 +49,13 @@ def test_admin_pages_carry_the_language_switch(officer_client, policy):
     page = officer_client.get("/admin/consents/consentitem/").content.decode()
     assert 'action="/i18n/setlang/"' in page
     assert "동의 항목" in page
+
+
+def test_a_draft_is_added_in_the_admin_and_stays_unpublished(officer_client, policy):
+    response = officer_client.post("/admin/consents/policyversion/add/", {
+        "version": "2027-02", "change_summary": "위탁업체 변경",
+        "effective_at_0": "2027-02-01", "effective_at_1": "00:00:00"})
+    assert response.status_code == 302
+    draft = PolicyVersion.objects.get(version="2027-02")
+    assert draft.published_at is None
+    assert draft.text_sha256 == ""
