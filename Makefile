@@ -24,13 +24,13 @@ run: install
 	@test -f .env || { printf '# Written by make run: this checkout runs in development mode.\nDEBUG=1\n' > .env; \
 	  echo "wrote .env (DEBUG=1): development stand-ins replace the secrets in this checkout"; }
 	$(PY) manage.py migrate --noinput
-	@if $(PY) manage.py help load_policy >/dev/null 2>&1; then $(PY) manage.py load_policy; fi
+	$(PY) manage.py load_policy
 	$(PY) manage.py demo_data --members $(DEMO_MEMBERS)
-	@echo "Web: http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, worker and beat)"
-	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker --loglevel=INFO --without-gossip --without-mingle --without-heartbeat & \
-	$(VENV)/bin/celery -A config beat --loglevel=INFO & \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Web: http://127.0.0.1:$(PORT)/admin/ (officer), /accounts/signup/ and /privacy/ (members)  (Ctrl-C stops web, worker and beat)"
+	@$(PY) config/foreground.py \
+	  "$(VENV)/bin/celery -A config worker --loglevel=INFO --without-gossip --without-mingle --without-heartbeat" \
+	  "$(VENV)/bin/celery -A config beat --loglevel=INFO" \
+	  "$(PY) manage.py runserver 127.0.0.1:$(PORT)"
 
 test: install
 	$(VENV)/bin/pytest -n 2 --dist loadgroup

@@ -7,3 +7,9 @@ class ConsentsConfig(AppConfig):
 
     name = "consents"
     verbose_name = _("Consents")
+
+    def ready(self) -> None:
+        from consents.receivers import record_imported_consents
+        from members.signals import members_bulk_created
+
+        members_bulk_created.connect(record_imported_consents, dispatch_uid="consents.record_imported_consents")

@@ -34,7 +34,8 @@ def _secret(name: str) -> str:
     if not value and DEBUG:
         return _DEV_SECRETS[name]
     if not value:
-        raise ImproperlyConfigured(f"{name} is not set: production (DEBUG off) needs it in the environment.")
+        raise ImproperlyConfigured(f"{name} is not set: production (DEBUG off) needs it in the environment. "
+                                   "For a development checkout, start with `make run` or set DEBUG=1.")
     if len(value) < MIN_KEY_LENGTH:
         raise ImproperlyConfigured(f"{name} must be at least {MIN_KEY_LENGTH} characters long.")
     return value
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "config.apps.LoginLockoutConfig",  # django-axes
+    "pgtrigger",
     "members",
     "consents",
     "retention",
@@ -93,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "consents.middleware.AnalyticsCookieMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the page that says when to try again
 ]
@@ -110,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "consents.context_processors.policy_notices",
             ],
         },
     },
@@ -141,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "consents:login"
 
 # Login lockout (django-axes, members/lockout.py): 5 failures lock the account or the address for 30 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -205,6 +209,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Marketing result and re-confirmation notices (consents/marketing.py): email through Django's backend,
+# SMS through the sender class named here (consents/sms.py).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend" if DEBUG
+                        else "django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="(주)알파코 <alpha@alpaco.co.kr>")
+SMS_SENDER = env.str("SMS_SENDER", default="consents.sms.LoggingSmsSender")
 
 LOGGING = {
     "version": 1,

@@ -21,7 +21,12 @@ PERSONAL_LOOKING = re.compile(
     r"name|phone|mobile|email|address|birth|rrn|resident|card|ipin|(^|_)(ci|di|ip)$|employee|company|department"
     r"|job_title|login|password|summary"
 )
-NOT_PERSONAL = {("members", "Course", "title")}
+NOT_PERSONAL = {("members", "Course", "title"),
+                # the policy's own text and its published contacts (policy §11), not members' data
+                ("consents", "PolicyVersion", "change_summary"), ("consents", "PolicyContact", "name"),
+                ("consents", "PolicyContact", "phone"), ("consents", "PolicyContact", "email"),
+                ("consents", "ComplaintBody", "name_ko"), ("consents", "ComplaintBody", "name_en"),
+                ("consents", "ComplaintBody", "phone")}
 
 
 def _raw_rows(table: str) -> bytes:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from members import services
 from members.demo import COURSES, Generator
 from members.models import Course, Member, PaymentMethod
+from members.signals import members_bulk_created
 
 OFFICER_LOGIN = "officer"
 DEMO_MEMBER_PASSWORD = "demo-Learner-2023!"
@@ -39,6 +40,7 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     batch = services.member_bulk_create(rows=rows, password_hash=password_hash,
                                                         batch_size=batch_size)
+                    members_bulk_created.send(sender=Member, members=batch, channel="import")
                     self._learning_records(generator, batch, courses)
                 created += count
         except ValidationError as error:

@@ -1,0 +1,12 @@
+"""Reactions to the members app's signals."""
+
+from typing import Any
+
+from consents.services import consents_import
+from members.models import Member
+
+
+def record_imported_consents(sender: Any, *, members: list[Member], channel: str, **kwargs: Any) -> None:
+    """Members created in bulk get their consent records in the same transaction; without a loaded policy
+    there is nothing to consent to, and nothing is written."""
+    consents_import(members=members, channel=channel)
