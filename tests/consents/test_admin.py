@@ -8,6 +8,7 @@ from django.utils import timezone
 from consents import services
 from consents.models import ConsentRecord, PolicyVersion
 from members.masking import mask_ip
+from tests.admin_search import admin_search
 from tests.consents.factories import sign_up_kwargs
 from tests.members.factories import MemberFactory
 
@@ -33,7 +34,9 @@ def test_consent_records_are_read_only_and_filterable_in_korean(officer_client, 
     assert detail.status_code == 200
     assert 'name="_save"' not in detail.content.decode()
     assert officer_client.post(f"/admin/consents/consentrecord/{record.pk}/delete/").status_code == 403
-    assert officer_client.get(f"/admin/consents/consentrecord/?q={member.pk}").status_code == 200
+    found = admin_search(officer_client, "/admin/consents/consentrecord/", str(member.pk))
+    assert found.status_code == 200
+    assert set(found.context["cl"].result_list) == set(ConsentRecord.objects.filter(member=member))
 
 
 def test_publishing_from_the_admin_enforces_the_7_day_rule(officer_client, policy):

@@ -6,7 +6,7 @@ from consents import services
 from consents.cookies import ANALYTICS_COOKIE, CHOICE_COOKIE
 from consents.models import ConsentRecord
 from members.models import Member
-from tests.consents.factories import PASSWORD, sign_up_kwargs
+from tests.consents.factories import sign_up_kwargs
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_analytics_cookies_are_set_only_after_an_anonymous_visitors_choice(clien
 
 def test_a_members_cookie_choice_is_a_consent_record(client, policy):
     member = services.member_sign_up(**sign_up_kwargs())
-    client.login(username=member.login_id, password=PASSWORD)
+    client.force_login(member)
     client.post("/privacy/cookies/", {"choice": "granted"})
     record = ConsentRecord.objects.filter(member=member, item__code="analytics_cookies").get()
     assert record.granted
@@ -48,7 +48,7 @@ def test_a_forged_cookie_choice_is_ignored(client, policy):
 def test_a_receipt_shows_item_version_exact_text_by_hash_time_and_channel(client, policy):
     member = services.member_sign_up(**sign_up_kwargs())
     record = ConsentRecord.objects.filter(member=member, item__code="provision_nice").get()
-    client.login(username=member.login_id, password=PASSWORD)
+    client.force_login(member)
     page = client.get(f"/accounts/consents/receipts/{record.pk}/").content.decode()
     assert record.text_id in page
     assert "NICE평가정보" in page
@@ -60,14 +60,14 @@ def test_a_member_cannot_see_another_members_receipt(client, policy):
     owner = services.member_sign_up(**sign_up_kwargs())
     other = services.member_sign_up(**sign_up_kwargs())
     record = ConsentRecord.objects.filter(member=owner).first()
-    client.login(username=other.login_id, password=PASSWORD)
+    client.force_login(other)
     assert client.get(f"/accounts/consents/receipts/{record.pk}/").status_code == 404
     assert Member.objects.count() == 2
 
 
 def test_a_member_changes_an_optional_consent_on_their_page(client, policy):
     member = services.member_sign_up(**sign_up_kwargs())
-    client.login(username=member.login_id, password=PASSWORD)
+    client.force_login(member)
     client.post("/accounts/consents/", {"item": "marketing_email", "action": "grant"})
     client.post("/accounts/consents/", {"item": "marketing_email", "action": "grant"})
     client.post("/accounts/consents/", {"item": "collection_required", "action": "withdraw"})
