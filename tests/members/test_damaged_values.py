@@ -12,6 +12,7 @@ from django.test import Client
 from members import services
 from members.masking import MASKS
 from members.models import Member, SensitiveIdentifier
+from tests.admin_search import admin_search
 from tests.members.factories import MemberFactory, valid_rrn
 from tests.members.helpers_keys import damage, raw_token
 
@@ -68,7 +69,7 @@ def test_the_member_detail_shows_the_marker_and_every_other_value(officer_client
 
 def test_a_search_that_finds_the_damaged_member_shows_the_marker(officer_client, damaged_member):
     _before, member, _after = damaged_member
-    page = officer_client.get("/admin/members/member/", {"q": "damaged@hangyeol-it.co.kr"})
+    page = admin_search(officer_client, "/admin/members/member/", "damaged@hangyeol-it.co.kr")
     assert page.status_code == 200
     assert list(page.context["cl"].result_list) == [member]
     assert MARKER in page.content.decode()
