@@ -8,6 +8,7 @@ from django.utils import timezone
 from consents import seed
 from consents.models import ComplaintBody, ConsentItem, PolicyContact, PolicyVersion
 from consents.services import policy_version_publish
+from disclosures.loading import disclosures_load
 
 RECONFIRMATION_TASK = "consents: 2-year marketing re-confirmation"
 RECONFIRMATION_TASK_PATH = "consents.tasks.marketing_reconfirmation_sweep"
@@ -40,6 +41,7 @@ def policy_load() -> dict:
         PolicyContact.objects.get_or_create(role=spec["role"], defaults=spec)
     for order, spec in enumerate(seed.COMPLAINT_BODIES, start=1):
         ComplaintBody.objects.get_or_create(website=spec["website"], defaults={**spec, "order": order})
+    disclosures_load()
     if not version.is_published:
         # The historical version was announced before this system existed: published on its effective date.
         policy_version_publish(version=version, published_at=version.effective_at, enforce_notice=False)

@@ -7,3 +7,12 @@ class DisclosuresConfig(AppConfig):
 
     name = "disclosures"
     verbose_name = _("Disclosures")
+
+    def ready(self) -> None:
+        from consents.policy import policy_context_provider
+        from disclosures.receivers import notify_recipients_of_correction
+        from disclosures.selectors import policy_tables
+        from members.signals import member_corrected
+
+        member_corrected.connect(notify_recipients_of_correction, dispatch_uid="disclosures.correction_notices")
+        policy_context_provider(policy_tables)

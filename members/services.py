@@ -24,6 +24,7 @@ from members.models import (
     PaymentMethod,
     SensitiveIdentifier,
 )
+from members.signals import member_corrected
 
 # How each member field is brought to its stored form before validation.
 MEMBER_NORMALIZERS = {
@@ -151,6 +152,7 @@ def member_update(*, member: Member, **fields: Any) -> Member:
     if unknown:
         raise TypeError(f"member_update() got unknown fields: {', '.join(sorted(unknown))}")
     values, errors = _normalized(fields)
+    before = {key: getattr(member, key) for key in values}
     for key, value in values.items():
         if key not in errors:
             setattr(member, key, value)
@@ -159,6 +161,10 @@ def member_update(*, member: Member, **fields: Any) -> Member:
         member.refresh_from_db()
         raise ValidationError(errors)
     _save(member)
+    corrected = {key: old for key, old in before.items() if old != getattr(member, key)}
+    if corrected:
+        # Policy §7: recipients of a corrected value are told, in this same transaction (disclosures listens).
+        member_corrected.send(sender=Member, member=member, fields=corrected)
     return member
 
 
