@@ -14,10 +14,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from disclosures import selectors, services
+from disclosures.imports import partner_import
 from disclosures.items import ITEM_CHOICES, ITEMS
 from disclosures.models import (
     Basis,
     CorrectionNotice,
+    ImportBatch,
+    ImportedMember,
     ProcessingRestriction,
     Processor,
     Provision,
@@ -318,3 +321,67 @@ class CorrectionNoticeAdmin(ReadOnlyAdmin):
         filename = f"correction-{recipient.pk}-{timezone.localtime():%Y%m%d-%H%M}.csv"
         return csv_response(content, filename)
 
+
+
+class ImportForm(forms.Form):
+    source = forms.ModelChoiceField(label=_("source"), queryset=Source.objects.all())
+    file = forms.FileField(label=_("CSV file"), help_text=_(
+        "Columns (Korean or English headers): 이름, 이메일, 동의참조번호 required; 휴대전화번호, 회사명, 부서, 직책, "
+        "사번, 회사전화번호, 생년월일 (YYYY-MM-DD), 로그인ID optional."))
+    encoding = forms.ChoiceField(label=_("encoding"), choices=[
+        ("auto", _("detect (UTF-8, else CP949)")), ("utf-8", "UTF-8"), ("cp949", "CP949 (EUC-KR)")])
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    """Each partner file, with its skipped rows; "add" imports a new one through partner_import."""
+
+    list_display = ["imported_at", "source", "filename", "created_count", "updated_count", "skipped_count", "actor"]
+    list_filter = ["source"]
+    list_select_related = ["source", "actor"]
+    readonly_fields = ["source", "filename", "encoding", "imported_at", "actor", "created_count", "updated_count",
+                       "skipped_count", "skipped_rows", "members"]
+    fields = readonly_fields
+
+    @admin.display(description=_("skipped rows"))
+    def skipped_rows(self, obj: ImportBatch) -> str:
+        rows = [(entry["row"], "; ".join(f"{name}: {' '.join(messages)}" for name, messages in entry["errors"].items()))
+                for entry in obj.report]
+        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)) \
+            if rows else "-"
+
+    @admin.display(description=_("members"))
+    def members(self, obj: ImportBatch) -> str:
+        rows = obj.rows.order_by("row_number").values_list("row_number", "member_id", "action", "consent_reference")
+        return format_html("<table>{}</table>", format_html_join(
+            "", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+            [(number, member_link(member_id), ImportedMember.Action(action).label, reference)
+             for number, member_id, action, reference in rows]))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("disclosures.add_importbatch")
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None):
+        if not self.has_add_permission(request):
+            return redirect("admin:disclosures_importbatch_changelist")
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                batch = partner_import(source=form.cleaned_data["source"], content=upload.read(),
+                                       filename=upload.name, actor=request.user, encoding=form.cleaned_data["encoding"],
+                                       base_url=request.build_absolute_uri("/"))
+            except ValidationError as error:
+                for messages_ in error.message_dict.values():
+                    for message in messages_:
+                        form.add_error("file", message)
+            else:
+                self.message_user(request, _("Imported: %(created)s created, %(updated)s updated, %(skipped)s rows "
+                                             "skipped.") % {"created": batch.created_count,
+                                                            "updated": batch.updated_count,
+                                                            "skipped": batch.skipped_count},
+                                  messages.WARNING if batch.skipped_count else messages.SUCCESS)
+                return redirect("admin:disclosures_importbatch_change", batch.pk)
+        context = {**self.admin_site.each_context(request), "title": _("Import members from a partner company"),
+                   "form": form, "opts": self.model._meta, "multipart": True, **(extra_context or {})}
+        return TemplateResponse(request, "admin/disclosures/import_form.html", context)

@@ -304,3 +304,51 @@ class CorrectionNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} #{self.pk}"
+
+
+class ImportBatch(models.Model):
+    """One file of members' data received from a source company (policy §1 수집방법), with its report."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="imports", verbose_name=_("source"))
+    filename = models.CharField(_("file name"), max_length=200)
+    encoding = models.CharField(_("encoding"), max_length=20)
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("imported by"))
+    created_count = models.PositiveIntegerField(_("members created"), default=0)
+    updated_count = models.PositiveIntegerField(_("members updated"), default=0)
+    skipped_count = models.PositiveIntegerField(_("rows skipped"), default=0)
+    # [{"row": n, "errors": {field: [message, ...]}}] for each skipped row; no values of the row are kept.
+    report = models.JSONField(_("skipped rows"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("partner import")
+        verbose_name_plural = _("partner imports")
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+class ImportedMember(models.Model):
+    """Where a member's data came from: the source, the import batch and the partner's consent reference."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="rows", verbose_name=_("import"))
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+", verbose_name=_("source"))
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="imported_from",
+                               verbose_name=_("member"))
+    row_number = models.PositiveIntegerField(_("row"))
+    consent_reference = models.CharField(_("partner's consent reference"), max_length=100)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+
+    class Meta:
+        verbose_name = _("imported member")
+        verbose_name_plural = _("imported members")
+        ordering = ["batch", "row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.source} #{self.pk}"

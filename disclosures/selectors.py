@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consents.models import ConsentItem, PolicyVersion
 from consents.selectors import items_in_force
-from disclosures.models import CorrectionNotice, Processor, Provision, Recipient, RegistryChange
+from disclosures.models import CorrectionNotice, ImportedMember, Processor, Provision, Recipient, RegistryChange
 
 
 def policy_outdated() -> QuerySet:
@@ -75,3 +75,10 @@ def policy_tables(version: PolicyVersion | None) -> dict:
     """The policy page's §5 and §6 tables (consents.policy calls this through its provider hook)."""
     at = version.effective_at if version is not None else None
     return {"recipients": [*policy_recipients(at), *_unregistered(version)], "processors": policy_processors(at)}
+
+
+def member_sources(member_id: int) -> QuerySet:
+    """Where one member's data came from (policy §1 수집방법): each import from a partner company, with its
+    date and the partner's consent reference, newest first."""
+    return (ImportedMember.objects.filter(member_id=member_id).select_related("source", "batch")
+            .order_by("-batch__imported_at", "-pk"))

@@ -29,7 +29,7 @@ NOT_PERSONAL = {("members", "Course", "title"),
                 ("consents", "ComplaintBody", "phone"),
                 # companies and bodies that receive, process or provide data, named in the policy (§1, §5, §6)
                 ("disclosures", "Recipient", "name"), ("disclosures", "Processor", "name"),
-                ("disclosures", "Source", "name")}
+                ("disclosures", "Source", "name"), ("disclosures", "ImportBatch", "filename")}
 
 
 def _raw_rows(table: str) -> bytes:
