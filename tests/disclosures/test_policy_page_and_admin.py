@@ -138,3 +138,36 @@ def test_the_send_action_downloads_the_recipients_correction_file_and_records_it
     assert "new@hangyeol-it.co.kr" in response.content.decode("utf-8-sig")
     notice.refresh_from_db()
     assert notice.sent_at is not None
+
+
+def test_a_partner_company_added_in_the_admin_is_recorded_under_its_group(client, policy, officer):
+    client.force_login(officer)
+    group = Recipient.objects.get(name="과정제휴업체")
+    response = client.post("/admin/disclosures/recipient/add/", {
+        "name": "(주)한결에듀", "group": group.pk, "purpose": "", "items_text": "", "retention": "",
+        "statute": "", "statute_rule": "", "active_from": "2026-03-09", "active_to": "", "order": "70"})
+    assert response.status_code == 302
+    partner = Recipient.objects.get(name="(주)한결에듀")
+    assert partner.terms == group
+    change = RegistryChange.objects.get(action="add")
+    assert change.before is None
+    assert change.after["group_id"] == group.pk
+    assert change.actor == officer
+
+
+def test_an_open_request_is_recorded_and_closed_in_the_admin(client, policy, officer):
+    from disclosures.models import ProcessingRestriction
+
+    client.force_login(officer)
+    member = member_services.member_create(login_id="request01", password=None, name="김민준",
+                                           email="request01@example.com")
+    response = client.post("/admin/disclosures/processingrestriction/add/", {
+        "member": member.pk, "kind": "correction", "reason": "전화로 소속사 정정 요청"})
+    assert response.status_code == 302
+    restriction = ProcessingRestriction.objects.get()
+    assert restriction.opened_by == officer
+    assert restriction.closed_at is None
+    client.post("/admin/disclosures/processingrestriction/", {"action": "close",
+                                                               "_selected_action": [restriction.pk]})
+    restriction.refresh_from_db()
+    assert restriction.closed_by == officer
