@@ -301,8 +301,8 @@ class CorrectionNoticeAdmin(ReadOnlyAdmin):
                          for code, value in obj.old_values_masked.items())
 
     def has_send_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("disclosures.view_correctionnotice") and request.user.has_perm(
-            "disclosures.view_provision")
+        # Sending reads members' current values and records the notice sent: the model's change permission.
+        return request.user.has_perm("disclosures.change_correctionnotice")
 
     @admin.action(description=_("Produce the file of the selected recipient's unsent notices and record them sent"),
                   permissions=["send"])
