@@ -128,7 +128,7 @@ def run(size: int, write: Callable[[str], None]) -> None:
             ("provision_export: record + CSV file (decrypts)", "export")]
     for label, key in rows:
         seconds, queries = figures[key]
-        write(f"{label:<52}{size / seconds:>12,.0f}{seconds / plain:>8.2f}{queries:>9}")
+        write(f"{label:<56}{size / seconds:>12,.0f}{seconds / plain:>8.2f}{queries:>9}")
     for basis in ("consent", "statute"):
         small, large = figures[f"{basis} small"][1], figures[basis][1]
         write(f"queries, {basis} basis: {SMALL} members {small}, {size:,} members {large} "
