@@ -121,7 +121,7 @@ def run(size: int, write: Callable[[str], None]) -> None:
     plain = figures["plain"][0]
     write(f"disclosures bench on {connection.vendor}: one provision batch of {size:,} members "
           f"(set-up of {max(size, SMALL):,} members with enrolments, RRNs and consents: {setup_seconds:.1f} s)")
-    write(f"{'measure':<52}{'rows/s':>12}{'ratio':>8}{'queries':>9}")
+    write(f"{'measure':<56}{'rows/s':>12}{'ratio':>8}{'queries':>9}")
     rows = [("plain bulk insert of the ledger rows (baseline)", "plain"),
             ("provision_record, consent basis", "consent"),
             ("provision_record, statute basis (employment insurance)", "statute"),
