@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("consents.urls")),
+    path("", include("disclosures.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -1,6 +1,7 @@
 """load_policy: the seed policy into the registries, idempotently (later issues add their registries here)."""
 
 import json
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,6 +9,17 @@ from django.utils import timezone
 from consents import seed
 from consents.models import ComplaintBody, ConsentItem, PolicyContact, PolicyVersion
 from consents.services import policy_version_publish
+
+# Later apps' registries (recipients and processors, retention rules) load here too. They register their
+# loader from their AppConfig.ready, so that consents imports none of them (apps depend one way).
+REGISTRY_LOADERS: list[Callable[[], object]] = []
+
+
+def policy_loader(loader: Callable[[], object]) -> None:
+    """Have `load_policy` call `loader` (idempotent) before the seed version is published and frozen."""
+    if loader not in REGISTRY_LOADERS:
+        REGISTRY_LOADERS.append(loader)
+
 
 RECONFIRMATION_TASK = "consents: 2-year marketing re-confirmation"
 RECONFIRMATION_TASK_PATH = "consents.tasks.marketing_reconfirmation_sweep"
@@ -40,6 +52,8 @@ def policy_load(*, schedule: bool = True) -> dict:
         PolicyContact.objects.get_or_create(role=spec["role"], defaults=spec)
     for order, spec in enumerate(seed.COMPLAINT_BODIES, start=1):
         ComplaintBody.objects.get_or_create(website=spec["website"], defaults={**spec, "order": order})
+    for loader in REGISTRY_LOADERS:
+        loader()
     if not version.is_published:
         # The historical version was announced before this system existed: published on its effective date.
         policy_version_publish(version=version, published_at=version.effective_at, enforce_notice=False)

@@ -3,6 +3,7 @@
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 
@@ -32,14 +33,14 @@ SECTIONS = [
     ("s12", _("Duty to announce changes to the policy")),
 ]
 
-# Policy §6 processors (수탁자), shown until the disclosures app's processor registry replaces this list.
-PROCESSORS = [
-    ("더송북", "교재발송", "이름, 주소, 전화번호", "3개월"),
-    ("한국FP협회/한국FPSB", "은퇴설계전문자격(ARPS)의 인증과 관련한 인증및수료정보",
-     "자격의 취득확인을 위한 최소한의 개인정보 (이름,소속,부서,생년월일,연락처,이메일)및 자격증 발송을 위한 "
-     "배송정보(이름,연락처,주소)", "반영구(자격기본법 및 법인 규정)"),
-    ("다우기술", "알림톡/문자메시지", "휴대전화번호", "교육 서비스 제공기간"),
-]
+# Apps that own a table of the page (disclosures: recipients and processors) add it here, so that consents
+# imports none of them: each provider takes the version (None: the live page) and returns context entries.
+CONTEXT_PROVIDERS: list[Callable[[PolicyVersion | None], dict]] = []
+
+
+def policy_context_provider(provider: Callable[[PolicyVersion | None], dict]) -> None:
+    if provider not in CONTEXT_PROVIDERS:
+        CONTEXT_PROVIDERS.append(provider)
 
 
 @dataclass
@@ -77,18 +78,22 @@ def policy_context(version: PolicyVersion | None = None) -> dict:
             Q(introduced_in__published_at__isnull=False, introduced_in__effective_at__lte=version.effective_at)
             | Q(introduced_in=version)))
     current = version or PolicyVersion.objects.current()
-    return {
+    context = {
         "sections": SECTIONS,
         "consent_items": items,
         "collection_items": [i for i in items if i.kind != ConsentItem.Kind.THIRD_PARTY],
         "third_party_items": [i for i in items if i.kind == ConsentItem.Kind.THIRD_PARTY],
         "collected": collected_items(),
         "retention_rows": retention_rows(),
-        "processors": PROCESSORS,
+        "recipients": [],
+        "processors": [],
         "contacts": list(PolicyContact.objects.all()),
         "complaint_bodies": list(ComplaintBody.objects.all()),
         "version": current,
     }
+    for provider in CONTEXT_PROVIDERS:
+        context.update(provider(version))
+    return context
 
 
 def policy_text(version: PolicyVersion) -> str:

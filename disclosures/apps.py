@@ -7,3 +7,15 @@ class DisclosuresConfig(AppConfig):
 
     name = "disclosures"
     verbose_name = _("Disclosures")
+
+    def ready(self) -> None:
+        from consents.loading import policy_loader
+        from consents.policy import policy_context_provider
+        from disclosures.loading import disclosures_load
+        from disclosures.receivers import notify_recipients_of_correction
+        from disclosures.selectors import policy_tables
+        from members.signals import member_corrected
+
+        member_corrected.connect(notify_recipients_of_correction, dispatch_uid="disclosures.correction_notices")
+        policy_context_provider(policy_tables)
+        policy_loader(disclosures_load)

@@ -27,6 +27,7 @@ from members.models import (
     SensitiveIdentifierCorrection,
 )
 from members.registry import registry
+from members.signals import member_corrected
 
 # Where an identifier's errors go in each service's arguments.
 RRN_KEYS = {"value": "rrn", "legal_basis": "rrn_legal_basis", "reissued": "rrn_reissued"}
@@ -285,6 +286,10 @@ def member_update(*, member: Member, **fields: Any) -> Member:
         for attname, value in before.items():
             setattr(member, attname, value)
         raise
+    corrected = {key: before[key] for key in values if before[key] != getattr(member, key)}
+    if corrected:
+        # Policy §7: recipients of a corrected value are told, in this same transaction (disclosures listens).
+        member_corrected.send(sender=Member, member=member, fields=corrected)
     return member
 
 

@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # Sent inside the transaction that created members in bulk (demo data, partner imports).
 # Arguments: members (a list of saved Member rows), channel (str, e.g. "import").
 members_bulk_created = Signal()
+
+# Sent by members.services.member_update inside its transaction when a member's details were corrected.
+# Arguments: member (the saved Member), fields (dict: field name -> the value before the correction).
+member_corrected = Signal()

@@ -26,7 +26,10 @@ NOT_PERSONAL = {("members", "Course", "title"),
                 ("consents", "PolicyVersion", "change_summary"), ("consents", "PolicyContact", "name"),
                 ("consents", "PolicyContact", "phone"), ("consents", "PolicyContact", "email"),
                 ("consents", "ComplaintBody", "name_ko"), ("consents", "ComplaintBody", "name_en"),
-                ("consents", "ComplaintBody", "phone")}
+                ("consents", "ComplaintBody", "phone"),
+                # companies and bodies that receive, process or provide data, named in the policy (§1, §5, §6)
+                ("disclosures", "Recipient", "name"), ("disclosures", "Processor", "name"),
+                ("disclosures", "Source", "name"), ("disclosures", "ImportBatch", "filename")}
 
 
 def _raw_rows(table: str) -> bytes:

@@ -1,0 +1,157 @@
+"""Partner imports (policy §1 수집방법): members' data received from a source company that obtained their
+consent. Members are created or updated through members.services only; each imported row records the source,
+the batch and the partner's consent reference; a bad row is skipped whole and reported; each new member gets
+an invitation to set a password (and is asked for the required consents at first login)."""
+
+import csv
+import datetime
+import io
+import secrets
+from typing import Any
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from disclosures.models import ImportBatch, ImportedMember, Source
+from members import services as member_services
+from members.models import Member
+
+ENCODINGS = ("utf-8", "cp949")
+# The columns a partner file may have, by the Korean or English header; anything else refuses the file,
+# so that a partner cannot hand us items the policy does not collect (PIPA §16).
+HEADERS = {
+    "이름": "name", "성명": "name", "name": "name",
+    "이메일": "email", "email": "email",
+    "휴대전화번호": "mobile", "mobile": "mobile",
+    "회사명": "company_name", "소속사": "company_name", "company_name": "company_name",
+    "부서": "department", "department": "department",
+    "직책": "job_title", "job_title": "job_title",
+    "사번": "employee_number", "employee_number": "employee_number",
+    "회사전화번호": "company_phone", "company_phone": "company_phone",
+    "생년월일": "birth_date", "birth_date": "birth_date",
+    "로그인ID": "login_id", "login_id": "login_id",
+    "동의참조번호": "consent_reference", "consent_reference": "consent_reference",
+}
+REQUIRED = ("name", "email", "consent_reference")
+
+
+def decode(content: bytes, encoding: str = "auto") -> tuple[str, str]:
+    """The file's text and the encoding it was read in: UTF-8 (with or without BOM), else CP949."""
+    for candidate in ENCODINGS if encoding == "auto" else (encoding,):
+        try:
+            return content.decode("utf-8-sig" if candidate == "utf-8" else candidate), candidate
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise ValidationError({"file": _("File: it is neither UTF-8 nor CP949 text; save it as CSV again.")})
+
+
+def _columns(header: list[str]) -> list[str]:
+    names = [HEADERS.get(column.strip()) for column in header]
+    unknown = [column for column, name in zip(header, names, strict=True) if name is None]
+    if unknown:
+        raise ValidationError({"file": _("File: unknown columns %(columns)s; the import takes only the items the "
+                                         "policy collects.") % {"columns": ", ".join(unknown)}})
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise ValidationError({"file": _("File: required columns are missing: %(columns)s.")
+                               % {"columns": ", ".join(missing)}})
+    return names
+
+
+def _login_id(email: str) -> str:
+    """A login ID from the email's local part (letters, digits, _), made unique with a random suffix."""
+    local = "".join(ch for ch in email.split("@")[0].lower() if ch.isascii() and (ch.isalnum() or ch == "_"))
+    base = (local if local[:1].isalpha() else f"m{local}")[:14] or "member"
+    while True:
+        candidate = f"{base}_{secrets.randbelow(10 ** 5):05d}"
+        if not Member.objects.by_login_id(candidate).exists():
+            return candidate
+
+
+def _row_values(names: list[str], row: list[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    values = {name: cell.strip() for name, cell in zip(names, row, strict=False) if cell.strip()}
+    errors: dict[str, list[str]] = {}
+    if len(row) != len(names):
+        errors["row"] = [_("Row: it has %(found)s cells where the header has %(expected)s.")
+                         % {"found": len(row), "expected": len(names)}]
+    if not values.get("consent_reference"):
+        errors["consent_reference"] = [_("Consent reference: the partner's reference of the member's consent to "
+                                         "provide their data is required.")]
+    if "birth_date" in values:
+        try:
+            values["birth_date"] = datetime.date.fromisoformat(values["birth_date"])
+        except ValueError:
+            errors["birth_date"] = [_("Birth date: use the form YYYY-MM-DD.")]
+    return values, errors
+
+
+def _invite(member_id: int, base_url: str) -> None:
+    """Email a new member a link to set their password (Django's password-reset token), after commit."""
+    member = Member.objects.get(pk=member_id)
+    link = base_url.rstrip("/") + reverse("disclosures:invitation", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(member.pk)), "token": default_token_generator.make_token(member)})
+    with translation.override("ko"):
+        subject = _("Your learning account is ready: set your password")
+        body = render_to_string("disclosures/invitation_email.txt", {"member": member, "link": link})
+    send_mail(subject, body, None, [member.email])
+
+
+@transaction.atomic
+def partner_import(*, source: Source, content: bytes, filename: str, actor: Member, base_url: str,
+                   encoding: str = "auto") -> ImportBatch:
+    """Import one partner file. Each row is created or updated whole or skipped whole (its own savepoint); the
+    batch records every skipped row with the field and the rule, never the row's values."""
+    text, used = decode(content, encoding)
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise ValidationError({"file": _("File: it is empty.")})
+    names = _columns(header)
+    batch = ImportBatch.objects.create(source=source, filename=filename[:200], encoding=used, actor=actor)
+    imported, report = [], []
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        values, errors = _row_values(names, row)
+        if errors:
+            report.append({"row": number, "errors": errors})
+            continue
+        reference = values.pop("consent_reference")
+        try:
+            with transaction.atomic():
+                existing = Member.objects.by_email(values["email"]).first()
+                if existing is not None and existing.status == Member.Status.WITHDRAWN:
+                    raise ValidationError({"email": [_("Email: this member has left; their data is not imported "
+                                                       "again.")]})
+                if existing is not None:
+                    values.pop("login_id", None)
+                    member = member_services.member_update(member=existing, **values)
+                    action = ImportedMember.Action.UPDATED
+                else:
+                    login_id = values.pop("login_id", None) or _login_id(values["email"])
+                    member = member_services.member_create(login_id=login_id, password=None, **values)
+                    action = ImportedMember.Action.CREATED
+        except ValidationError as error:
+            found = error.message_dict if hasattr(error, "error_dict") else {"row": error.messages}
+            report.append({"row": number, "errors": {name: [str(m) for m in messages]
+                                                     for name, messages in found.items()}})
+            continue
+        imported.append(ImportedMember(batch=batch, source=source, member=member, row_number=number,
+                                       consent_reference=reference[:100], action=action))
+    ImportedMember.objects.bulk_create(imported)
+    batch.created_count = sum(row.action == ImportedMember.Action.CREATED for row in imported)
+    batch.updated_count = len(imported) - batch.created_count
+    batch.skipped_count, batch.report = len(report), report
+    batch.save(update_fields=["created_count", "updated_count", "skipped_count", "report"])
+    for row in imported:
+        if row.action == ImportedMember.Action.CREATED:
+            transaction.on_commit(lambda member_id=row.member_id: _invite(member_id, base_url))
+    return batch
