@@ -251,3 +251,40 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+
+class PurposeErasure(models.Model):
+    """A record whose fields a purpose rule (retention.purposes) erased, so the sweep erases and counts it once."""
+
+    rule = models.CharField(_("rule"), max_length=40)
+    source = models.CharField(_("record type"), max_length=100)
+    source_id = models.BigIntegerField(_("record id"))
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now)
+    run_id = models.UUIDField(_("run"))
+
+    class Meta:
+        verbose_name = _("purpose-ended erasure")
+        verbose_name_plural = _("purpose-ended erasures")
+        constraints = [models.UniqueConstraint(fields=["rule", "source", "source_id"], name="purpose_erasure_once")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.source}#{self.source_id}"
+
+
+class ArchiveAccess(models.Model):
+    """Each opening of an archived payload: who, when, which record and why (policy §3: no other use)."""
+
+    archive_key = models.CharField(_("archive key"), max_length=64)
+    rule = models.CharField(_("retention rule"), max_length=40)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("opened by"))
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("archive access")
+        verbose_name_plural = _("archive accesses")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} @ {self.opened_at:%Y-%m-%d %H:%M}"

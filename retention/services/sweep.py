@@ -24,7 +24,9 @@ from retention.models import (
     SweepReceipt,
     SweepRun,
 )
+from retention.purposes import PURPOSE_RULES
 from retention.routers import archive_alias
+from retention.services.purpose import purpose_candidates, purpose_rule_apply
 
 SOURCE = "retention.ArchivedRecord"
 
@@ -64,9 +66,12 @@ class SweepReport:
                 for code, r in self.rules.items()}
 
 
+def _holds(today: datetime.date) -> QuerySet:
+    return LegalHold.objects.filter(released_at__isnull=True, until__gte=today)
+
+
 def held_subjects(today: datetime.date) -> list[str]:
-    return list(LegalHold.objects.filter(released_at__isnull=True, until__gte=today)
-                .values_list("subject_key", flat=True).distinct())
+    return list(_holds(today).values_list("subject_key", flat=True).distinct())
 
 
 def expired(rule: str, today: datetime.date) -> QuerySet:
@@ -119,40 +124,24 @@ def _destroy_batch(rule: RetentionRule, today: datetime.date, held: list[str], r
 def retention_sweep(*, batch_size: int = 1000, dry_run: bool = False, max_batches: int | None = None,
                     progress: Callable[[str, int, int], None] | None = None) -> SweepReport:
     """Destroy every archived record whose retention period has ended, rule by rule, except under a legal
-    hold or when it cannot be decrypted (both reported). `max_batches` bounds one call (a Celery task);
-    the report says whether work is left."""
+    hold or when it cannot be decrypted (both reported); then apply the purpose-ended rules to the live
+    records. `max_batches` bounds one call (a Celery task); the report says whether work is left.
+    `dry_run` reports, per rule, what would be destroyed and changes nothing."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    ledger_flush()
+    if not dry_run:
+        ledger_flush()
     today = timezone.localdate()
     report = SweepReport(run_id=uuid.uuid4(), dry_run=dry_run)
     run = SweepRun.objects.create(run_id=report.run_id, dry_run=dry_run)
     held = held_subjects(today)
-    batches = 0
+    budget = [max_batches]
     try:
         for rule in RetentionRule.objects.filter(active=True):
-            rows = expired(rule.code, today)
-            line = report.rules[rule.code] = RuleReport(rule=rule.code, expired=rows.count())
-            line.held = rows.filter(subject_key__in=held).count() if held else 0
-            broken = rows.exclude(subject_key__in=held).exclude(_openable())
-            line.undecryptable_ids = list(broken.values_list("id", flat=True)[:50])
-            line.undecryptable = broken.count()
-            if dry_run:
-                line.destroyed = line.expired - line.held - line.undecryptable
-                continue
-            todo = line.expired - line.held - line.undecryptable
-            while max_batches is None or batches < max_batches:
-                count = _destroy_batch(rule, today, held, report.run_id, batch_size)
-                batches += 1
-                ledger_flush()
-                if not count:
-                    break
-                line.destroyed += count
-                if progress:
-                    progress(rule.code, line.destroyed, todo)
-            else:
-                report.has_more = True
+            if not _sweep_rule(rule, today, held, report, batch_size, budget, progress):
                 break
+        else:
+            _sweep_purposes(today, report, batch_size, budget)
     except Exception as error:
         SweepRun.objects.filter(pk=run.pk).update(status=SweepRun.Status.FAILED, finished_at=timezone.now(),
                                                   error=f"{type(error).__name__}: {error}",
@@ -162,3 +151,59 @@ def retention_sweep(*, batch_size: int = 1000, dry_run: bool = False, max_batche
         status=SweepRun.Status.FINISHED, finished_at=timezone.now(), destroyed=report.destroyed, held=report.held,
         undecryptable=report.undecryptable, report=report.as_dict())
     return report
+
+
+def _spend(budget: list[int | None]) -> bool:
+    """Take one batch from the call's budget; False once it is spent."""
+    if budget[0] is None:
+        return True
+    if budget[0] <= 0:
+        return False
+    budget[0] -= 1
+    return True
+
+
+def _sweep_rule(rule: RetentionRule, today: datetime.date, held: list[str], report: SweepReport, batch_size: int,
+                budget: list[int | None], progress: Callable[[str, int, int], None] | None) -> bool:
+    rows = expired(rule.code, today)
+    line = report.rules[rule.code] = RuleReport(rule=rule.code, expired=rows.count())
+    line.held = rows.filter(subject_key__in=held).count() if held else 0
+    broken = rows.exclude(subject_key__in=held).exclude(_openable())
+    line.undecryptable_ids = list(broken.order_by("id").values_list("id", flat=True)[:50])
+    line.undecryptable = broken.count()
+    todo = line.expired - line.held - line.undecryptable
+    if report.dry_run:
+        line.destroyed = todo
+        return True
+    while line.destroyed < todo:
+        if not _spend(budget):
+            report.has_more = True
+            return False
+        count = _destroy_batch(rule, today, held, report.run_id, batch_size)
+        ledger_flush()
+        line.destroyed += count
+        if progress:
+            progress(rule.code, line.destroyed, todo)
+        if count < batch_size:  # the rest is gone or claimed by another worker
+            break
+    return True
+
+
+def _sweep_purposes(today: datetime.date, report: SweepReport, batch_size: int, budget: list[int | None]) -> None:
+    held_members = list(_holds(today).values_list("member_id", flat=True))
+    for rule in PURPOSE_RULES:
+        if report.dry_run:
+            candidates = purpose_candidates(rule, today).exclude(member_id__in=held_members).count()
+            report.rules[rule.ledger_rule] = RuleReport(rule=rule.ledger_rule, expired=candidates,
+                                                        destroyed=candidates)
+            continue
+        result, more = purpose_rule_apply(rule, run_id=report.run_id, batch_size=batch_size, max_batches=budget[0],
+                                          held_members=held_members)
+        if budget[0] is not None:
+            budget[0] -= result.batches
+        report.rules[rule.ledger_rule] = RuleReport(rule=rule.ledger_rule, destroyed=result.destroyed,
+                                                    undecryptable=result.undecryptable,
+                                                    undecryptable_ids=result.undecryptable_ids[:50])
+        if more:
+            report.has_more = True
+            return
