@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.registry import PersonalField, Retention, registry
 
@@ -34,7 +35,7 @@ class RetentionRule(models.Model):
     The fields a rule keeps are not stored here: they come from the personal-data declaration.
     """
 
-    code = models.CharField(_("code"), max_length=40, choices=Retention.choices, unique=True)
+    code = models.CharField(pgettext_lazy("retention", "code"), max_length=40, choices=Retention.choices, unique=True)
     data_category = models.CharField(_("data category"), max_length=200)
     legal_basis = models.CharField(_("legal basis"), max_length=300)
     period_amount = models.IntegerField(_("retention period"))
@@ -81,11 +82,11 @@ class RetentionRuleChange(models.Model):
     rule = models.ForeignKey(RetentionRule, on_delete=models.PROTECT, related_name="changes",
                              verbose_name=_("retention rule"))
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                   related_name="+", verbose_name=_("changed by"))
-    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
-    before = models.JSONField(_("before"), null=True, blank=True)
-    after = models.JSONField(_("after"))
-    reason = models.TextField(_("reason"), blank=True)
+                                   related_name="+", verbose_name=pgettext_lazy("retention", "changed by"))
+    changed_at = models.DateTimeField(pgettext_lazy("retention", "changed at"), default=timezone.now)
+    before = models.JSONField(pgettext_lazy("retention", "before"), null=True, blank=True)
+    after = models.JSONField(pgettext_lazy("retention", "after"))
+    reason = models.TextField(pgettext_lazy("retention", "reason"), blank=True)
 
     class Meta:
         verbose_name = _("retention rule change")
@@ -172,7 +173,7 @@ class LegalHold(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="legal_holds",
                                verbose_name=_("member"))
     subject_key = models.CharField(_("subject (pseudonym)"), max_length=64, editable=False, db_index=True)
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(pgettext_lazy("retention", "reason"))
     held_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                 verbose_name=_("held by"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -214,12 +215,13 @@ class DestructionLog(models.Model):
     batch_id = models.UUIDField(_("batch"), null=True, blank=True, unique=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("approved by"))
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.TextField(pgettext_lazy("retention", "reason"), blank=True)
 
     class Meta:
         verbose_name = _("destruction log entry")
         verbose_name_plural = _("destruction ledger")
         ordering = ["-occurred_at", "-id"]
+        permissions = [("withdraw_member", _("Can withdraw a member on their request (policy §8)"))]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.count} @ {self.occurred_at:%Y-%m-%d %H:%M}"
@@ -279,7 +281,7 @@ class ArchiveAccess(models.Model):
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("opened by"))
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(pgettext_lazy("retention", "reason"))
 
     class Meta:
         verbose_name = _("archive access")
