@@ -1,10 +1,11 @@
 """Moving kept fields into the archive (분리 보관) and opening them again with a recorded reason."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from members.models import Complaint, Enrollment, Member, Payment, SensitiveIdentifier
@@ -13,9 +14,9 @@ from retention.models import ArchiveDataKey, ArchivedRecord, RetentionRule, Trig
 from retention.routers import archive_alias
 
 # Which enrolments a rule covers, and which identifiers it keeps (by the basis they were collected under).
-COURSE_SCOPE = {
-    "employment_insurance_refund": models.Q(course__is_employment_insurance_refund=True),
-    "disability_awareness": models.Q(course__is_disability_awareness=True),
+COURSE_FLAG = {
+    "employment_insurance_refund": "is_employment_insurance_refund",
+    "disability_awareness": "is_disability_awareness",
 }
 IDENTIFIER_BASES = {"employment_insurance_refund": ["employment_insurance_refund"]}
 
@@ -38,20 +39,47 @@ def _local_date(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date()
 
 
-def trigger_events(rule: RetentionRule, member: Member, at: datetime.datetime) -> list[tuple[Any, datetime.date]]:
+class _MemberRecords:
+    """The member's learning records, each read once however many rules look at them."""
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+        self._cache: dict[str, list] = {}
+
+    def _get(self, name: str, query: Callable[[], models.QuerySet]) -> list:
+        if name not in self._cache:
+            self._cache[name] = list(query())
+        return self._cache[name]
+
+    def enrollments(self) -> list[Enrollment]:
+        return self._get("enrollments", lambda: Enrollment.objects.filter(member=self.member).select_related("course"))
+
+    def payments(self) -> list[Payment]:
+        return self._get("payments", lambda: Payment.objects.filter(enrollment__member=self.member))
+
+    def complaints(self) -> list[Complaint]:
+        return self._get("complaints", lambda: Complaint.objects.filter(member=self.member))
+
+    def identifiers(self) -> list[SensitiveIdentifier]:
+        return self._get("identifiers", lambda: SensitiveIdentifier.objects.filter(member=self.member))
+
+
+def trigger_events(rule: RetentionRule, records: _MemberRecords,
+                   at: datetime.datetime) -> list[tuple[Any, datetime.date]]:
     """The events this member's data is kept for under the rule, each with the date its period runs from."""
     if rule.trigger == Trigger.MEMBERSHIP_WITHDRAWAL:
         return [(None, _local_date(at))]
     if rule.trigger in (Trigger.ENROLMENT_END, Trigger.OFFER_WITHDRAWN):
-        enrollments = Enrollment.objects.filter(member=member).filter(COURSE_SCOPE.get(rule.code, models.Q()))
+        flag = COURSE_FLAG.get(rule.code)
+        enrollments = [e for e in records.enrollments() if not flag or getattr(e.course, flag)]
         if rule.trigger == Trigger.OFFER_WITHDRAWN:
-            enrollments = enrollments.filter(cancelled_at__isnull=False)
+            enrollments = [e for e in enrollments if e.cancelled_at]
         # A withdrawn offer ends the contract on the day it was withdrawn.
         return [(e, _local_date(e.cancelled_at) if e.cancelled_at else e.ended_on) for e in enrollments]
     if rule.trigger == Trigger.PAYMENT:
-        return [(p, _local_date(p.refunded_at or p.paid_at)) for p in Payment.objects.filter(enrollment__member=member)]
+        return [(p, _local_date(p.refunded_at or p.paid_at)) for p in records.payments()]
     # An open complaint is closed by the withdrawal itself.
-    return [(c, _local_date(c.closed_at or at)) for c in Complaint.objects.filter(member=member)]
+    return [(c, _local_date(c.closed_at or at)) for c in records.complaints()]
 
 
 def _serialise(value: Any) -> Any:
@@ -69,8 +97,9 @@ def archive_plan(member: Member, *, at: datetime.datetime) -> list[ArchiveItem]:
     which they are destroyed (trigger date + period). Periods already over keep nothing."""
     today = _local_date(at)
     items = []
+    records = _MemberRecords(member)
     for rule in RetentionRule.objects.filter(active=True):
-        events = trigger_events(rule, member, at)
+        events = trigger_events(rule, records, at)
         if not events:
             continue
         latest = max(day for _record, day in events)
@@ -82,8 +111,8 @@ def archive_plan(member: Member, *, at: datetime.datetime) -> list[ArchiveItem]:
                 sources = [(member, latest)]
             elif model is SensitiveIdentifier:
                 bases = IDENTIFIER_BASES.get(rule.code, [])
-                sources = [(identifier, latest) for identifier in
-                           SensitiveIdentifier.objects.filter(member=member, legal_basis__in=bases)]
+                sources = [(identifier, latest) for identifier in records.identifiers()
+                           if identifier.legal_basis in bases]
             elif any(isinstance(record, model) for record, _day in events):
                 sources = [(record, day) for record, day in events if isinstance(record, model)]
             else:
@@ -98,26 +127,31 @@ def archive_plan(member: Member, *, at: datetime.datetime) -> list[ArchiveItem]:
 
 
 def archive_write(items: list[ArchiveItem], *, subject: str, at: datetime.datetime) -> int:
-    """Write the items to the archive database; a record archived before (a retried withdrawal) is left as it
-    is, so a retry never duplicates. Returns how many records are new."""
+    """Write the items to the archive database in one transaction; a record archived before (a retried
+    withdrawal) is left as it is, so a retry never duplicates. Returns how many records are new."""
     using = archive_alias()
-    written = 0
-    for item in items:
-        key = crypto.archive_key(item.rule.code, subject, item.source_label, item.source.pk)
-        ciphertext, wrapped = crypto.seal(item.values, context=key)
-        try:
-            with transaction.atomic(using=using):
-                ArchiveDataKey.objects.using(using).create(archive_key=key, wrapped=wrapped,
-                                                           wrapped_by=crypto.key_ring_ids()[0].hex(), created_at=at)
-                ArchivedRecord.objects.using(using).create(
-                    archive_key=key, rule=item.rule.code, category=item.rule.data_category, subject_key=subject,
-                    source=item.source_label, fields=item.fields, payload=ciphertext, trigger_date=item.trigger_date,
-                    archived_at=at, destroy_after=item.destroy_after)
-            written += 1
-        except IntegrityError:
-            if not ArchivedRecord.objects.using(using).filter(archive_key=key).exists():
-                raise
-    return written
+    keyed = {crypto.archive_key(item.rule.code, subject, item.source_label, item.source.pk): item for item in items}
+    if not keyed:
+        return 0
+    wrapped_by = crypto.key_ring_ids()[0].hex()
+    with transaction.atomic(using=using):
+        done = set(ArchivedRecord.objects.using(using).filter(archive_key__in=list(keyed))
+                   .values_list("archive_key", flat=True))
+        keys, records = [], []
+        for key, item in keyed.items():
+            if key in done:
+                continue
+            ciphertext, wrapped = crypto.seal(item.values, context=key)
+            keys.append(ArchiveDataKey(archive_key=key, wrapped=wrapped, wrapped_by=wrapped_by, created_at=at))
+            records.append(ArchivedRecord(
+                archive_key=key, rule=item.rule.code, category=item.rule.data_category, subject_key=subject,
+                source=item.source_label, fields=item.fields, payload=ciphertext, trigger_date=item.trigger_date,
+                archived_at=at, destroy_after=item.destroy_after))
+        # A concurrent retry of the same withdrawal may have written them meanwhile: the unique archive
+        # key turns that into an error here, and the caller's retry then finds them done.
+        ArchiveDataKey.objects.using(using).bulk_create(keys)
+        ArchivedRecord.objects.using(using).bulk_create(records)
+    return len(records)
 
 
 def archived_payload(record: ArchivedRecord) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from retention.models import (
 from retention.purposes import PURPOSE_RULES
 from retention.routers import archive_alias
 from retention.services.purpose import purpose_candidates, purpose_rule_apply
+from retention.services.shred import ArchiveTables, destroy_batch_sql
 
 SOURCE = "retention.ArchivedRecord"
 
@@ -103,22 +104,30 @@ def ledger_flush() -> int:
 
 
 def _destroy_batch(rule: RetentionRule, today: datetime.date, held: list[str], run_id: uuid.UUID,
-                   batch_size: int) -> int:
+                   batch_size: int, after_id: int) -> tuple[int, int | None]:
+    """One batch in one transaction of the archive database, its receipt written in the same transaction.
+    Returns (destroyed, last id claimed) — None when nothing was left to claim."""
     using = archive_alias()
+    ring = [key_id.hex() for key_id in crypto.key_ring_ids()]
     with transaction.atomic(using=using):
-        claimed = list(expired(rule.code, today).exclude(subject_key__in=held).filter(_openable())
-                       .order_by("destroy_after", "id").select_for_update(skip_locked=True, of=("self",))
-                       .values_list("id", "archive_key")[:batch_size])
-        if not claimed:
-            return 0
-        # The key first: once it is gone, no copy of the payload can be read again.
-        ArchiveDataKey.objects.using(using).filter(archive_key__in=[key for _id, key in claimed])._raw_delete(using)
-        count = ArchivedRecord.objects.using(using).filter(id__in=[pk for pk, _key in claimed])._raw_delete(using)
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                count, last_id = destroy_batch_sql(cursor, tables=ArchiveTables(), rule=rule.code, today=today,
+                                                   held=held, ring=ring, after_id=after_id, limit=batch_size)
+        else:
+            claimed = list(expired(rule.code, today).filter(id__gt=after_id).exclude(subject_key__in=held)
+                           .filter(_openable()).order_by("id").select_for_update(skip_locked=True, of=("self",))
+                           .values_list("id", "archive_key")[:batch_size])
+            last_id = claimed[-1][0] if claimed else None
+            # The key first: once it is gone, no copy of the payload can be read again.
+            ArchiveDataKey.objects.using(using).filter(archive_key__in=[k for _id, k in claimed])._raw_delete(using)
+            count = ArchivedRecord.objects.using(using).filter(id__in=[pk for pk, _k in claimed])._raw_delete(using)
         if count:
             SweepReceipt.objects.using(using).create(batch_id=uuid.uuid4(), run_id=run_id, rule=rule.code,
                                                      category=rule.data_category, count=count,
                                                      destroyed_at=timezone.now())
-    return count
+    return count, last_id
 
 
 def retention_sweep(*, batch_size: int = 1000, dry_run: bool = False, max_batches: int | None = None,
@@ -175,17 +184,19 @@ def _sweep_rule(rule: RetentionRule, today: datetime.date, held: list[str], repo
     if report.dry_run:
         line.destroyed = todo
         return True
+    after_id = 0
     while line.destroyed < todo:
         if not _spend(budget):
             report.has_more = True
             return False
-        count = _destroy_batch(rule, today, held, report.run_id, batch_size)
+        count, last_id = _destroy_batch(rule, today, held, report.run_id, batch_size, after_id)
         ledger_flush()
         line.destroyed += count
         if progress:
             progress(rule.code, line.destroyed, todo)
-        if count < batch_size:  # the rest is gone or claimed by another worker
+        if last_id is None:  # the rest is gone or claimed by another worker
             break
+        after_id = last_id
     return True
 
 

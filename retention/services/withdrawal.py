@@ -51,11 +51,10 @@ def _erase_related(member: Member, ledger: Counter) -> None:
         if model in (Member, SensitiveIdentifier) or model._meta.app_label != "members":
             continue
         declared = registry.for_model(model)
-        rows = model.objects.filter(member=member)
-        count = rows.count()
+        count = model.objects.filter(member=member).update(
+            **{item.name: _erased_value(model._meta.get_field(item.name)) for item in declared})
         if not count:
             continue
-        rows.update(**{item.name: _erased_value(model._meta.get_field(item.name)) for item in declared})
         for category in {item.category for item in declared}:
             ledger[(model._meta.label, category, DestructionMethod.ERASE)] += count
 
@@ -97,10 +96,9 @@ def member_withdraw(*, member: Member, actor: Member | None, reason: str) -> Wit
             return WithdrawalResult(member=member, done=False,
                                     message=str(_("This member has already withdrawn; nothing was changed.")))
         member_withdrawing.send(sender=Member, member=member, actor=actor, at=at)
-        identifiers = SensitiveIdentifier.objects.filter(member=member)
-        identifiers_count = identifiers.count()
+        _total, deleted = SensitiveIdentifier.objects.filter(member=member).delete()
+        identifiers_count = deleted.get(SensitiveIdentifier._meta.label, 0)
         if identifiers_count:
-            identifiers.delete()
             ledger[(SensitiveIdentifier._meta.label, "unique_identifier", DestructionMethod.DELETE)] += \
                 identifiers_count
         _erase_related(member, ledger)

@@ -110,14 +110,14 @@ def test_two_sweeps_at_once_destroy_every_expired_row_exactly_once():
 def test_a_worker_killed_mid_sweep_then_restarted_leaves_no_expired_row_and_an_exact_ledger():
     # given: a large sweep in small batches
     retention_rules_load()
-    total = 20_000
+    total = 8_000
     archive_rows(total, destroy_after=YESTERDAY)
     archive_rows(300, destroy_after=NEXT_YEAR)
     unexpired = set(ArchivedRecord.objects.filter(destroy_after=NEXT_YEAR).values_list("archive_key", flat=True))
     queue = f"test-{uuid.uuid4().hex[:8]}"
     worker = _worker(queue)
     try:
-        retention_sweep_task.apply_async(kwargs={"batch_size": 100}, queue=queue)
+        retention_sweep_task.apply_async(kwargs={"batch_size": 50}, queue=queue)
         # when: killed with SIGKILL once it is well under way
         assert _wait(lambda: ArchivedRecord.objects.filter(destroy_after=YESTERDAY).count() < total * 0.8)
         os.killpg(worker.pid, signal.SIGKILL)
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_sweep_then_restarted_leaves_no_expired_row_and_an_e
         assert 0 < left < total
         # and restarted, with the sweep sent again (as beat does the next day)
         worker = _worker(queue)
-        retention_sweep_task.apply_async(kwargs={"batch_size": 100}, queue=queue)
+        retention_sweep_task.apply_async(kwargs={"batch_size": 50}, queue=queue)
         assert _wait(lambda: not ArchivedRecord.objects.filter(destroy_after=YESTERDAY).exists()
                      and not SweepReceipt.objects.exists() and ledger_total() == total)
     finally:
