@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from members import services as members_services
@@ -34,14 +34,19 @@ class _Rollback(Exception):
     pass
 
 
+def _db():
+    """The archive's database: the bench's tables live beside the archive's own."""
+    return connections[archive_alias()]
+
+
 def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+    return _db().ops.quote_name(name)
 
 
 def _create(suffix: str, rows: int, today: datetime.date, ring: str) -> ArchiveTables:
     """A copy of the archive's tables holding `rows` rows, half expired, spread over a year either side."""
     tables = ArchiveTables(records=f"{PREFIX}records_{suffix}", keys=f"{PREFIX}keys_{suffix}")
-    with connection.cursor() as cursor:
+    with _db().cursor() as cursor:
         cursor.execute(f"CREATE TABLE {_q(tables.records)} (LIKE {_q(ArchivedRecord._meta.db_table)} INCLUDING ALL)")
         cursor.execute(f"CREATE TABLE {_q(tables.keys)} (LIKE {_q(ArchiveDataKey._meta.db_table)} INCLUDING ALL)")
         _fill(cursor, tables, rows, today, ring)
@@ -73,7 +78,7 @@ SUFFIXES = ("plain", "sweep", "small", "p")
 
 def _drop_all() -> None:
     """Drop every table the bench may have made, whatever step it stopped at."""
-    with connection.cursor() as cursor:
+    with _db().cursor() as cursor:
         for suffix in SUFFIXES:
             cursor.execute(f"DROP TABLE IF EXISTS {_q(f'{PREFIX}records_{suffix}')}, "
                            f"{_q(f'{PREFIX}keys_{suffix}')} CASCADE")
@@ -82,7 +87,7 @@ def _drop_all() -> None:
 
 def _plain_delete(tables: ArchiveTables, today: datetime.date) -> tuple[int, float]:
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=archive_alias()), _db().cursor() as cursor:
         cursor.execute(f"DELETE FROM {_q(tables.keys)} k USING {_q(tables.records)} r "
                        f"WHERE k.archive_key = r.archive_key AND r.destroy_after < %s", [today])
         cursor.execute(f"DELETE FROM {_q(tables.records)} WHERE destroy_after < %s", [today])
@@ -93,13 +98,13 @@ def _plain_delete(tables: ArchiveTables, today: datetime.date) -> tuple[int, flo
 def _sweep(tables: ArchiveTables, today: datetime.date, ring: str) -> tuple[int, float]:
     """The sweep's batches: the same statement retention_sweep runs, one transaction per batch with its
     receipt (here in a temporary table, so the ledger is not touched)."""
-    with connection.cursor() as cursor:
+    with _db().cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {PREFIX}receipts "
                        "(batch_id uuid PRIMARY KEY, run_id uuid, rule text, count integer, destroyed_at timestamptz)")
     run_id, after_id, destroyed = uuid.uuid4(), 0, 0
     started = time.perf_counter()
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=archive_alias()), _db().cursor() as cursor:
             count, last_id = destroy_batch_sql(cursor, tables=tables, rule=RULE, today=today, held=[], ring=[ring],
                                                after_id=after_id, limit=BATCH)
             if count:
@@ -133,7 +138,7 @@ def _partitioned(rows: int, today: datetime.date, ring: str) -> tuple[int, float
         following = (month + datetime.timedelta(days=32)).replace(day=1)
         months.append((month, following))
         month = following
-    with connection.cursor() as cursor:
+    with _db().cursor() as cursor:
         cursor.execute(f"CREATE TABLE {_q(records)} (LIKE {_q(ArchivedRecord._meta.db_table)} INCLUDING DEFAULTS "
                        "INCLUDING IDENTITY) PARTITION BY RANGE (destroy_after)")
         cursor.execute(f"CREATE TABLE {_q(keys)} (LIKE {_q(ArchiveDataKey._meta.db_table)} INCLUDING DEFAULTS "
@@ -150,7 +155,7 @@ def _partitioned(rows: int, today: datetime.date, ring: str) -> tuple[int, float
     for start, end in months:
         if end > today:
             continue
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=archive_alias()), _db().cursor() as cursor:
             part_records, part_keys = f"{records}_{start:%Y%m}", f"{keys}_{start:%Y%m}"
             # Taken at once or skipped, like SKIP LOCKED: another sweep holding the month finishes it.
             cursor.execute(f"LOCK TABLE {_q(part_keys)}, {_q(part_records)} IN ACCESS EXCLUSIVE MODE NOWAIT")
@@ -167,7 +172,7 @@ def _partitioned(rows: int, today: datetime.date, ring: str) -> tuple[int, float
             destroyed += sum(count for _rule, count in counts)
     after_id = 0
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=archive_alias()), _db().cursor() as cursor:
             count, last_id = destroy_batch_sql(cursor, tables=ArchiveTables(records=records, keys=keys), rule=RULE,
                                                today=today, held=[], ring=[ring], after_id=after_id, limit=BATCH)
         destroyed += count
@@ -181,7 +186,6 @@ def _withdrawals(count: int) -> tuple[int, float]:
     """Members with a refund course, a 주민등록번호 and a card number, withdrawn one by one; rolled back."""
     generator = Generator(seed=77)
     today = timezone.localdate()
-    aliases = {"default", archive_alias()}
     seconds = 0.0
     try:
         with transaction.atomic(using="default"), transaction.atomic(using=archive_alias()):
@@ -205,13 +209,11 @@ def _withdrawals(count: int) -> tuple[int, float]:
             raise _Rollback
     except _Rollback:
         pass
-    for alias in aliases:
-        connections[alias].close()
     return count, seconds
 
 
 def run(size: int, write: Callable[[str], None]) -> None:
-    if connection.vendor != "postgresql":
+    if _db().vendor != "postgresql":
         write("bench retention needs PostgreSQL (FOR UPDATE SKIP LOCKED, partitions)")
         return
     today = timezone.localdate()
