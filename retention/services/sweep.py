@@ -146,7 +146,8 @@ def retention_sweep(*, batch_size: int = 1000, dry_run: bool = False, max_batche
     held = held_subjects(today)
     budget = [max_batches]
     try:
-        for rule in RetentionRule.objects.filter(active=True):
+        # Inactive rules archive nothing new, but what they archived is still destroyed on its day.
+        for rule in RetentionRule.objects.all():
             if not _sweep_rule(rule, today, held, report, batch_size, budget, progress):
                 break
         else:

@@ -266,3 +266,12 @@ def test_purpose_rules_skip_an_undecryptable_row_and_report_it():
     line = report.rules["purpose:textbook_shipping"]
     assert (line.undecryptable_ids, line.destroyed) == ([w.textbook.pk], 0)
     assert not PurposeErasure.objects.exists()
+
+
+def test_records_of_a_rule_made_inactive_are_still_destroyed_on_their_day():
+    withdrawn_worlds(1, ended_days_ago=1)
+    RetentionRule.objects.update(active=False)
+    with later(years=6):
+        report = retention_sweep()
+    assert report.destroyed == 5
+    assert not ArchivedRecord.objects.exists()
