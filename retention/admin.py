@@ -4,6 +4,7 @@ permission and a recorded reason), legal holds, the destruction ledger (read-onl
 import csv
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+from members.registry import Retention
 from retention import selectors, services
 from retention.crypto import UndecryptableError
 from retention.forms import LegalHoldForm, ReasonForm, RetentionRuleForm
@@ -28,7 +30,35 @@ from retention.models import (
     RetentionRuleChange,
     SweepRun,
 )
+from retention.purposes import PURPOSE_RULES
 from retention.services.rules import EDITABLE
+
+
+def rule_label(code: str) -> str:
+    """A rule code as the officer reads it: the policy's retention row or the purpose-ended rule."""
+    if code in Retention.values:
+        return str(Retention(code).label)
+    purposes = {rule.ledger_rule: rule.label for rule in PURPOSE_RULES}
+    return str(purposes.get(code, code or "—"))
+
+
+def source_label(label: str) -> str:
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label or "—"
+
+
+class RuleFilter(admin.SimpleListFilter):
+    title = _("rule")
+    parameter_name = "rule"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        codes = model_admin.get_queryset(request).order_by("rule").values_list("rule", flat=True).distinct()
+        return [(code, rule_label(code)) for code in codes]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(rule=self.value()) if self.value() else queryset
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -129,13 +159,17 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 class ArchivedRecordAdmin(ReadOnly):
     """Metadata only; the payload opens on its own page, with the permission and a recorded reason."""
 
-    list_display = ["id", "rule", "source", "short_subject", "archived_at", "destroy_after"]
+    list_display = ["id", "rule", "source_name", "short_subject", "archived_at", "destroy_after"]
     list_filter = ["rule", "source"]
     date_hierarchy = "destroy_after"
     fields = ["rule", "category", "source", "subject_key", "fields", "trigger_date", "archived_at", "destroy_after",
               "open_link"]
     readonly_fields = fields
     ordering = ["destroy_after", "id"]
+
+    @admin.display(description=_("source record type"), ordering="source")
+    def source_name(self, record: ArchivedRecord) -> str:
+        return source_label(record.source)
 
     @admin.display(description=_("subject (pseudonym)"))
     def short_subject(self, record: ArchivedRecord) -> str:
@@ -196,11 +230,20 @@ class LegalHoldAdmin(admin.ModelAdmin):
 
 @admin.register(DestructionLog)
 class DestructionLogAdmin(ReadOnly):
-    list_display = ["occurred_at", "event", "rule", "category", "source", "count", "method", "run_id", "approved_by"]
-    list_filter = ["event", "method", "rule"]
+    list_display = ["occurred_at", "event", "rule_name", "category", "source_name", "count", "method", "run_id",
+                    "approved_by"]
+    list_filter = ["event", "method", RuleFilter]
     list_select_related = ["approved_by"]
     date_hierarchy = "occurred_at"
     actions = ["export_csv"]
+
+    @admin.display(description=_("rule"), ordering="rule")
+    def rule_name(self, entry: DestructionLog) -> str:
+        return rule_label(entry.rule)
+
+    @admin.display(description=_("record type"), ordering="source")
+    def source_name(self, entry: DestructionLog) -> str:
+        return source_label(entry.source)
 
     @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
@@ -212,9 +255,9 @@ class DestructionLogAdmin(ReadOnly):
                    "reason"]
         writer.writerow([str(DestructionLog._meta.get_field(name).verbose_name) for name in columns])
         for entry in queryset.select_related("approved_by").order_by("occurred_at", "id"):
-            writer.writerow([timezone.localtime(entry.occurred_at).isoformat(), entry.get_event_display(), entry.rule,
-                             entry.category, entry.source, entry.count, entry.get_method_display(), entry.run_id,
-                             entry.approved_by_id or "", entry.reason])
+            writer.writerow([timezone.localtime(entry.occurred_at).isoformat(), entry.get_event_display(),
+                             rule_label(entry.rule), entry.category, source_label(entry.source), entry.count,
+                             entry.get_method_display(), entry.run_id, entry.approved_by_id or "", entry.reason])
         return response
 
 

@@ -159,3 +159,18 @@ def test_the_withdrawal_action_asks_for_a_reason_and_shows_the_preview_first(cli
     assert Member.objects.get(pk=w.member.pk).status == "withdrawn"
     assert set(DestructionLog.objects.values_list("reason", flat=True)) == {"전화로 탈퇴 요청, 본인 확인"}
     assert set(DestructionLog.objects.values_list("approved_by", flat=True)) == {officer.pk}
+
+
+def test_the_ledger_names_rules_and_record_types_in_korean(client):
+    # given: one member who stays (their textbook course ended), one who leaves
+    world(ended_days_ago=1, serial=1)
+    leaving = world(ended_days_ago=1, serial=2)
+    retention_sweep()
+    member_withdraw(member=leaving.member, actor=None, reason="탈퇴")
+    # when
+    page = korean(client, "/admin/retention/destructionlog/")
+    # then
+    assert "교재 배송지 주소·전화번호: 과정이 끝나고 교재 발송을 마침" in page
+    assert "purpose:textbook_shipping" not in page
+    assert "members.Member" not in page
+    assert "<td class=\"field-source_name\">회원</td>" in page
