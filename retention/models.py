@@ -191,7 +191,7 @@ class LegalHold(models.Model):
 
 class DestructionMethod(models.TextChoices):
     ERASE = "erase", _("erase")
-    DELETE = "delete", _("delete")
+    DELETE = "delete", pgettext_lazy("retention", "delete")
     CRYPTO_SHRED = "crypto_shred", _("crypto-shred")
 
 
