@@ -7,7 +7,6 @@ from typing import Any
 from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -137,17 +136,14 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
         class CheckedForm(form_class):
             def _post_clean(self) -> None:
-                # The service's own checks, run on a copy so that a refused change saves nothing.
+                # The service's own checks, on a fresh copy of the rule; nothing is saved here.
                 super()._post_clean()
                 if self.errors or not self.instance.pk:
                     return
                 try:
-                    with transaction.atomic():
-                        services.retention_rule_update(
-                            rule=RetentionRule.objects.get(pk=self.instance.pk), actor=request.user,
-                            reason=self.cleaned_data.get("reason", ""),
-                            **{name: self.cleaned_data[name] for name in EDITABLE})
-                        transaction.set_rollback(True)
+                    services.retention_rule_check(rule=RetentionRule.objects.get(pk=self.instance.pk),
+                                                  reason=self.cleaned_data.get("reason", ""),
+                                                  **{name: self.cleaned_data[name] for name in EDITABLE})
                 except ValidationError as error:
                     for field, messages_ in error.message_dict.items():
                         self.add_error(field if field in self.fields else None, messages_)

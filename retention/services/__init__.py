@@ -2,7 +2,12 @@
 
 from retention.services.archive import archived_payload
 from retention.services.holds import archived_payload_open, legal_hold_place, legal_hold_release
-from retention.services.rules import retention_rule_create, retention_rule_update, retention_rules_load
+from retention.services.rules import (
+    retention_rule_check,
+    retention_rule_create,
+    retention_rule_update,
+    retention_rules_load,
+)
 from retention.services.sweep import SweepReport, ledger_flush, retention_sweep
 from retention.services.withdrawal import WithdrawalResult, member_withdraw
 
@@ -15,6 +20,7 @@ __all__ = [
     "legal_hold_place",
     "legal_hold_release",
     "member_withdraw",
+    "retention_rule_check",
     "retention_rule_create",
     "retention_rule_update",
     "retention_rules_load",

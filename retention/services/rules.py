@@ -5,14 +5,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 from members.registry import Retention, registry
-from retention.models import PeriodUnit, RetentionRule, RetentionRuleChange, Trigger
+from retention.models import ArchivedRecord, PeriodUnit, RetentionRule, RetentionRuleChange, Trigger
 from retention.policy import POLICY_RULES
+from retention.routers import archive_alias
 
 EDITABLE = ("data_category", "legal_basis", "period_amount", "period_unit", "trigger", "active")
 # A fixed day on which two periods are compared (months and years have no fixed length in days).
@@ -78,6 +79,18 @@ def retention_rule_create(*, code: str, data_category: str, legal_basis: str, pe
     return rule
 
 
+def retention_rule_check(*, rule: RetentionRule, reason: str = "", **changes: Any) -> RetentionRule:
+    """Apply the changes to `rule` in memory and raise every rule they break (nothing is saved): the admin's
+    form asks this before it saves through retention_rule_update."""
+    before = _snapshot(rule)
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    _validate(rule, None)
+    if _is_shorter(rule, before) and not (reason or "").strip():
+        raise ValidationError({"reason": [_("Reason: shortening a retention period needs a written reason.")]})
+    return rule
+
+
 @transaction.atomic
 def retention_rule_update(*, rule: RetentionRule, actor: Member, reason: str = "", **changes: Any) -> RetentionRule:
     """Change a rule; the change is recorded (who, when, before, after). Shortening a period needs a written
@@ -88,20 +101,34 @@ def retention_rule_update(*, rule: RetentionRule, actor: Member, reason: str = "
                                for name in sorted(unknown)})
     rule = RetentionRule.objects.select_for_update().get(pk=rule.pk)
     before = _snapshot(rule)
-    for name, value in changes.items():
-        setattr(rule, name, value)
-    _validate(rule, None)
-    if _is_shorter(rule, before) and not reason.strip():
-        raise ValidationError({"reason": [_("Reason: shortening a retention period needs a written reason.")]})
+    retention_rule_check(rule=rule, reason=reason, **changes)
     after = _snapshot(rule)
     if after == before:
         return rule
     rule.approved_by = actor
     rule.full_clean()
     rule.save()
+    if (after["period_amount"], after["period_unit"]) != (before["period_amount"], before["period_unit"]):
+        after["rescheduled_archived_records"] = _reschedule(rule)
     RetentionRuleChange.objects.create(rule=rule, changed_by=actor, changed_at=timezone.now(), before=before,
                                        after=after, reason=reason.strip())
     return rule
+
+
+def _reschedule(rule: RetentionRule) -> int:
+    """A changed period applies to what the rule already keeps: destroy_after = trigger date + new period."""
+    using = archive_alias()
+    connection = connections[using]
+    table = connection.ops.quote_name(ArchivedRecord._meta.db_table)
+    if connection.vendor == "postgresql":
+        shifted = f"(trigger_date + make_interval({rule.period_unit} => %s))::date"
+        params = [rule.period_amount, rule.code]
+    else:
+        shifted = "date(trigger_date, %s)"
+        params = [f"+{rule.period_amount} {rule.period_unit}", rule.code]
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET destroy_after = {shifted} WHERE rule = %s", params)
+        return cursor.rowcount
 
 
 @transaction.atomic

@@ -1,15 +1,16 @@
 """Retention rules: the five rows of policy §2, validated, with every change recorded."""
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 
 from members.models import Member, SensitiveIdentifier
 from members.registry import Retention
-from retention.models import RetentionRule, RetentionRuleChange, Trigger
-from retention.services import retention_rule_create, retention_rule_update, retention_rules_load
-from tests.retention.factories import staff
+from retention.models import ArchivedRecord, RetentionRule, RetentionRuleChange, Trigger
+from retention.services import member_withdraw, retention_rule_create, retention_rule_update, retention_rules_load
+from tests.retention.factories import staff, world
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(databases="__all__")
 
 GOOD = {"code": Retention.ECOMMERCE_COMPLAINT, "data_category": "불만 기록", "legal_basis": "전자상거래법",
         "period_amount": 3, "period_unit": "years", "trigger": Trigger.COMPLAINT_CLOSED}
@@ -113,3 +114,19 @@ def test_an_invalid_change_saves_nothing():
         retention_rule_update(rule=rule, actor=officer, period_amount=0, reason="x")
     assert RetentionRule.objects.get(pk=rule.pk).period_amount == 5
     assert RetentionRuleChange.objects.filter(rule=rule).count() == 1
+
+
+def test_a_changed_period_applies_to_what_the_rule_already_keeps():
+    # given: a withdrawn member's contract record kept five years from the end of the course
+    w = world(ended_days_ago=10)
+    member_withdraw(member=w.member, actor=None, reason="탈퇴")
+    officer = staff()
+    rule = RetentionRule.objects.get(code=Retention.ECOMMERCE_CONTRACT)
+    # when: shortened to 4 years, with its reason
+    retention_rule_update(rule=rule, actor=officer, period_amount=4, reason="법령 개정")
+    # then
+    record = ArchivedRecord.objects.get(rule=Retention.ECOMMERCE_CONTRACT)
+    assert record.destroy_after == w.refund.ended_on + relativedelta(years=4)
+    assert RetentionRuleChange.objects.filter(rule=rule).first().after["rescheduled_archived_records"] == 1
+    other = ArchivedRecord.objects.get(rule=Retention.ECOMMERCE_COMPLAINT)
+    assert other.destroy_after == w.refund.ended_on + relativedelta(years=3)
