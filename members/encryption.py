@@ -257,6 +257,10 @@ def seal_field_of(model: type[models.Model]) -> RowSealField | None:
         return found
 
 
+# An erased value (retention's erasure writes it with QuerySet.update): an empty column, no token.
+ERASED = ""
+
+
 class DamagedValueError(ValueError):
     """An instance holding a value that could not be decrypted was about to be saved."""
 
@@ -337,13 +341,18 @@ class EncryptedFieldMixin(EncryptedMixin):
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if value is None:
             return None
+        if isinstance(value, str) and value == ERASED:
+            # Erasure (retention): QuerySet.update(field="") stores no token at all; it reads back as "".
+            return connection.Database.Binary(b"")
         if not isinstance(value, StoredToken):
             raise TypeError(f"{self.model._meta.label}.{self.name} is sealed to its row: save it through "
                             "Model.save() or bulk_create(), not QuerySet.update() or bulk_update().")
         return connection.Database.Binary(bytes(value))
 
     def from_db_value(self, value: Any, *args: Any, **kwargs: Any) -> Any:
-        return None if value is None else StoredToken(bytes(value))
+        if value is None:
+            return None
+        return StoredToken(bytes(value)) if len(value) else ERASED
 
     def validate(self, value: Any, model_instance: models.Model) -> None:
         if isinstance(value, Undecryptable):

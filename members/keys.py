@@ -219,7 +219,7 @@ def rotate_batch(target: RotationTarget, *, after_pk: int = 0, batch_size: int =
             changed, opened = {}, {}
             for name, field in encrypted.items():
                 token = values[name]
-                if token is None:
+                if token is None or not len(token):  # NULL, or erased by retention: nothing to re-seal
                     continue
                 token, binding = bytes(token), field._column_binding + row_seal
                 try:

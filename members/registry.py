@@ -6,7 +6,9 @@ sweep, the access-log field names and the items list on the policy page (DESIGN.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -98,6 +100,32 @@ class Registry:
 
 
 registry = Registry()
+
+
+@cache
+def member_path(model: type[models.Model]) -> str:
+    """The ORM path from a model's rows to the member they are about, following foreign keys ("member" on an
+    enrolment, "identifier__member" on an identifier's correction, "" on the member itself). The subject's
+    key is named `member` throughout; keys to staff (corrected_by, actor, approved_by) are not followed."""
+    if model._meta.label == settings.AUTH_USER_MODEL:
+        return ""
+    queue = [(model, "")]
+    seen = {model}
+    while queue:
+        current, path = queue.pop(0)
+        for model_field in current._meta.concrete_fields:
+            if not isinstance(model_field, models.ForeignKey):
+                continue
+            target = model_field.related_model
+            step = f"{path}__{model_field.name}" if path else model_field.name
+            if target._meta.label == settings.AUTH_USER_MODEL:
+                if model_field.name == "member":
+                    return step
+                continue
+            if target not in seen:
+                seen.add(target)
+                queue.append((target, step))
+    raise LookupError(f"{model._meta.label} has no foreign-key path to a member")
 
 
 def personal(model: type[models.Model], name: str, category: Category, *, mask: str | dict[str, str],

@@ -7,3 +7,9 @@ class RetentionConfig(AppConfig):
 
     name = "retention"
     verbose_name = _("Retention and destruction")
+
+    def ready(self) -> None:
+        from consents.loading import policy_loader
+        from retention.services import retention_rules_load
+
+        policy_loader(retention_rules_load)  # load_policy loads the §2 rules too

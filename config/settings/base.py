@@ -122,6 +122,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Policy §3: what a law keeps after its purpose ended moves to a separate database (retention.routers).
+if env.str("ARCHIVE_DATABASE_URL", default=""):
+    DATABASES["archive"] = env.db("ARCHIVE_DATABASE_URL")
+DATABASE_ROUTERS = ["retention.routers.ArchiveRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.Member"

@@ -1,0 +1,7 @@
+"""Hooks through which members announce changes to apps it may not import (DESIGN.md: one-way dependencies)."""
+
+from django.dispatch import Signal
+
+# Sent inside member_withdraw's transaction, before the member's personal fields are erased;
+# args: member, actor, at. A receiver that raises rolls the withdrawal back.
+member_withdrawing = Signal()

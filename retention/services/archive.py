@@ -1,0 +1,162 @@
+"""Moving kept fields into the archive (분리 보관) and opening them again with a recorded reason."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from members.models import Complaint, Enrollment, Member, Payment, SensitiveIdentifier
+from members.registry import member_path
+from retention import crypto
+from retention.models import ArchiveDataKey, ArchivedRecord, RetentionRule, Trigger
+from retention.routers import archive_alias
+
+# Which enrolments a rule covers, and which identifiers it keeps (by the basis they were collected under).
+COURSE_FLAG = {
+    "employment_insurance_refund": "is_employment_insurance_refund",
+    "disability_awareness": "is_disability_awareness",
+}
+IDENTIFIER_BASES = {"employment_insurance_refund": ["employment_insurance_refund"]}
+
+
+@dataclass
+class ArchiveItem:
+    rule: RetentionRule
+    source: models.Model
+    values: dict[str, Any]
+    trigger_date: datetime.date
+    destroy_after: datetime.date
+    fields: list[str] = field(default_factory=list)
+
+    @property
+    def source_label(self) -> str:
+        return self.source._meta.label
+
+
+def _local_date(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date()
+
+
+class _MemberRecords:
+    """The member's learning records, each read once however many rules look at them."""
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+        self._cache: dict[str, list] = {}
+
+    def _get(self, name: str, query: Callable[[], models.QuerySet]) -> list:
+        if name not in self._cache:
+            self._cache[name] = list(query())
+        return self._cache[name]
+
+    def enrollments(self) -> list[Enrollment]:
+        return self._get("enrollments", lambda: Enrollment.objects.filter(member=self.member).select_related("course"))
+
+    def payments(self) -> list[Payment]:
+        return self._get("payments", lambda: Payment.objects.filter(enrollment__member=self.member))
+
+    def complaints(self) -> list[Complaint]:
+        return self._get("complaints", lambda: Complaint.objects.filter(member=self.member))
+
+    def identifiers(self) -> list[SensitiveIdentifier]:
+        return self._get("identifiers", lambda: SensitiveIdentifier.objects.filter(member=self.member))
+
+
+def trigger_events(rule: RetentionRule, records: _MemberRecords,
+                   at: datetime.datetime) -> list[tuple[Any, datetime.date]]:
+    """The events this member's data is kept for under the rule, each with the date its period runs from."""
+    if rule.trigger == Trigger.MEMBERSHIP_WITHDRAWAL:
+        return [(None, _local_date(at))]
+    if rule.trigger in (Trigger.ENROLMENT_END, Trigger.OFFER_WITHDRAWN):
+        flag = COURSE_FLAG.get(rule.code)
+        enrollments = [e for e in records.enrollments() if not flag or getattr(e.course, flag)]
+        if rule.trigger == Trigger.OFFER_WITHDRAWN:
+            enrollments = [e for e in enrollments if e.cancelled_at]
+        # A withdrawn offer ends the contract on the day it was withdrawn.
+        return [(e, _local_date(e.cancelled_at) if e.cancelled_at else e.ended_on) for e in enrollments]
+    if rule.trigger == Trigger.PAYMENT:
+        return [(p, _local_date(p.refunded_at or p.paid_at)) for p in records.payments()]
+    # An open complaint is closed by the withdrawal itself.
+    return [(c, _local_date(c.closed_at or at)) for c in records.complaints()]
+
+
+def _serialise(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _values(record: models.Model, names: list[str]) -> dict[str, Any]:
+    return {name: _serialise(getattr(record, name)) for name in names if getattr(record, name) not in (None, "")}
+
+
+def archive_plan(member: Member, *, at: datetime.datetime) -> list[ArchiveItem]:
+    """For each active rule that applies to the member, the kept fields of each record, with the day after
+    which they are destroyed (trigger date + period). Periods already over keep nothing."""
+    today = _local_date(at)
+    items = []
+    records = _MemberRecords(member)
+    for rule in RetentionRule.objects.filter(active=True):
+        events = trigger_events(rule, records, at)
+        if not events:
+            continue
+        latest = max(day for _record, day in events)
+        by_model: dict[type[models.Model], list[str]] = {}
+        for item in rule.kept_fields():
+            by_model.setdefault(item.model, []).append(item.name)
+        for model, names in by_model.items():
+            if model is Member:
+                sources = [(member, latest)]
+            elif model is SensitiveIdentifier:
+                bases = IDENTIFIER_BASES.get(rule.code, [])
+                sources = [(identifier, latest) for identifier in records.identifiers()
+                           if identifier.legal_basis in bases]
+            elif any(isinstance(record, model) for record, _day in events):
+                sources = [(record, day) for record, day in events if isinstance(record, model)]
+            else:
+                sources = [(record, latest) for record in model.objects.filter(**{member_path(model): member})]
+            for record, day in sources:
+                destroy_after = rule.destroy_after(day)
+                values = _values(record, names)
+                if destroy_after > today and values:
+                    items.append(ArchiveItem(rule=rule, source=record, values=values, trigger_date=day,
+                                             destroy_after=destroy_after, fields=sorted(values)))
+    return items
+
+
+def archive_write(items: list[ArchiveItem], *, subject: str, at: datetime.datetime) -> int:
+    """Write the items to the archive database in one transaction; a record archived before (a retried
+    withdrawal) is left as it is, so a retry never duplicates. Returns how many records are new."""
+    using = archive_alias()
+    keyed = {crypto.archive_key(item.rule.code, subject, item.source_label, item.source.pk): item for item in items}
+    if not keyed:
+        return 0
+    wrapped_by = crypto.key_ring_ids()[0].hex()
+    with transaction.atomic(using=using):
+        done = set(ArchivedRecord.objects.using(using).filter(archive_key__in=list(keyed))
+                   .values_list("archive_key", flat=True))
+        keys, records = [], []
+        for key, item in keyed.items():
+            if key in done:
+                continue
+            ciphertext, wrapped = crypto.seal(item.values, context=key)
+            keys.append(ArchiveDataKey(archive_key=key, wrapped=wrapped, wrapped_by=wrapped_by, created_at=at))
+            records.append(ArchivedRecord(
+                archive_key=key, rule=item.rule.code, category=item.rule.data_category, subject_key=subject,
+                source=item.source_label, fields=item.fields, payload=ciphertext, trigger_date=item.trigger_date,
+                archived_at=at, destroy_after=item.destroy_after))
+        # A concurrent retry of the same withdrawal may have written them meanwhile: the unique archive
+        # key turns that into an error here, and the caller's retry then finds them done.
+        ArchiveDataKey.objects.using(using).bulk_create(keys)
+        ArchivedRecord.objects.using(using).bulk_create(records)
+    return len(records)
+
+
+def archived_payload(record: ArchivedRecord) -> dict[str, Any]:
+    """The kept fields of one archived record; raises crypto.UndecryptableError once its key is destroyed."""
+    wrapped = (ArchiveDataKey.objects.using(archive_alias()).filter(archive_key=record.archive_key)
+               .values_list("wrapped", flat=True).first())
+    return crypto.open_sealed(record.payload, wrapped, context=record.archive_key)

@@ -1,0 +1,29 @@
+"""`bench retention` prints its figures with ratios and leaves the database as it found it."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from members.models import Member
+from retention.models import ArchivedRecord, DestructionLog, RetentionRule
+from retention.routers import archive_alias
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_bench_retention_prints_figures_with_ratios_and_leaves_nothing_behind(capsys):
+    # when
+    call_command("bench", "retention", size=400)
+    # then
+    out = capsys.readouterr().out
+    assert "plain DELETE of the expired rows" in out
+    assert "retention_sweep batches" in out
+    assert "partitioned by destruction month" in out
+    assert "withdrawals (200 members, rolled back)" in out
+    assert "targets:" in out
+    archive = connections[archive_alias()]
+    with archive.cursor() as cursor:
+        tables = archive.introspection.table_names(cursor)
+    assert [name for name in tables if name.startswith("bench_retention_")] == []
+    assert (Member.objects.count(), ArchivedRecord.objects.count(), DestructionLog.objects.count(),
+            RetentionRule.objects.count()) == (0, 0, 0, 0)
