@@ -10,10 +10,11 @@ and under keys of its own (override_settings), so the database's data, sequences
 """
 
 import datetime
-import multiprocessing
 import os
+import queue
 import random
 import statistics
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -90,8 +91,7 @@ def _seed(count: int, write: Callable[[str], None]) -> list[str]:
 
 
 def _lookups(schema: str, emails: list[str], limit: int | None, stop, out) -> None:
-    """In a process of its own (as a web worker is): look members up by email, timing each lookup."""
-    connections.close_all()
+    """On a connection of its own (as a web worker's is): look members up by email, timing each lookup."""
     _use_schema(schema)
     rng, samples = random.Random(7), []
     while (limit is None and not stop.is_set()) or (limit is not None and len(samples) < limit):
@@ -107,20 +107,26 @@ def _lookups(schema: str, emails: list[str], limit: int | None, stop, out) -> No
 
 
 def _run_lookups(schema: str, emails: list[str], *, limit: int | None, during: Callable[[], object] | None):
-    context = multiprocessing.get_context("fork")
-    stop = context.Event()
-    receive, send = context.Pipe(duplex=False)
-    connections.close_all()
-    process = context.Process(target=_lookups, args=(schema, emails, limit, stop, send))
-    process.start()
+    """The lookups run in a thread with a database connection of its own (a forked process deadlocks when
+    the parent has threads, as a test runner does), while `during` runs here."""
+    stop, results = threading.Event(), queue.Queue()
+
+    class _Pipe:
+        send = staticmethod(results.put)
+
+    lookups = threading.Thread(target=_lookups, args=(schema, emails, limit, stop, _Pipe), daemon=True)
+    lookups.start()
     _use_schema(schema)
     result = None
     if during is not None:
-        time.sleep(0.5)  # the other process is connected and looking up before the rotation starts
+        time.sleep(0.5)  # the other connection is looking up before the rotation starts
         result = during()
         stop.set()
-    status, samples = receive.recv()
-    process.join(timeout=60)
+    try:
+        status, samples = results.get(timeout=600)
+    except queue.Empty as error:
+        raise CommandError("the lookups did not finish within 10 minutes") from error
+    lookups.join(timeout=60)
     if status != "ok":
         raise CommandError(f"a lookup found no member for {samples!r}")
     return samples, result
