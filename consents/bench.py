@@ -128,7 +128,7 @@ def run(size: int, write: Callable[[str], None]) -> None:
     figures: dict[str, float] = {}
     with _own_tables(), override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
                                           SMS_SENDER="consents.bench.CountingSmsSender"):
-        policy_load(schedule=False)
+        policy_load(schedule=False, registries=False)  # consents' own tables only, in the bench schema
         items = len(selectors.signup_items())
         # Sign-ups: the consent service against member_create alone (the baseline), same password hashing.
         plain = [_sign_up_kwargs(generator, 1_000 + n)["member_fields"] for n in range(SIGNUPS)]

@@ -38,7 +38,7 @@ def _schedule_reconfirmation() -> None:
 
 
 @transaction.atomic
-def policy_load(*, schedule: bool = True) -> dict:
+def policy_load(*, schedule: bool = True, registries: bool = True) -> dict:
     version = PolicyVersion.objects.filter(version=seed.SEED_VERSION).first()
     if version is None:
         version = PolicyVersion.objects.create(version=seed.SEED_VERSION, change_summary=seed.SEED_SUMMARY,
@@ -52,7 +52,7 @@ def policy_load(*, schedule: bool = True) -> dict:
         PolicyContact.objects.get_or_create(role=spec["role"], defaults=spec)
     for order, spec in enumerate(seed.COMPLAINT_BODIES, start=1):
         ComplaintBody.objects.get_or_create(website=spec["website"], defaults={**spec, "order": order})
-    for loader in REGISTRY_LOADERS:
+    for loader in REGISTRY_LOADERS if registries else ():
         loader()
     if not version.is_published:
         # The historical version was announced before this system existed: published on its effective date.

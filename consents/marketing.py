@@ -86,7 +86,7 @@ def marketing_notices_deliver(notices: QuerySet) -> int:
     mark those sent in one update; a failed send stays unsent and is retried daily. Returns how many."""
     pending = list(notices.filter(sent_at__isnull=True).select_related("record__item", "member").only(
         "kind", "record__granted", "record__recorded_at", "record__item__kind", "record__item__title_ko",
-        "member__email", "member__mobile"))
+        "member__email", "member__mobile", "member__seal"))
     if not pending:
         return 0
     sms, sent = sms_sender(), []

@@ -44,19 +44,20 @@ def _last_ip(member_ids: list[int]) -> dict[int, str]:
     """The IP of each member's latest application (later rows overwrite earlier ones)."""
     return {enrollment.member_id: enrollment.applied_ip or ""
             for enrollment in Enrollment.objects.filter(member_id__in=member_ids).order_by("created_at", "pk")
-            .only("member_id", "applied_ip")}
+            .only("member_id", "applied_ip", "seal")}
 
 
 def member_values(member_ids: list[int], items: Sequence[str]) -> dict[int, dict[str, str]]:
     """The current value of each item for each member, in a fixed number of queries."""
     fields = [ITEMS[code].member_field for code in items if ITEMS[code].member_field]
-    members = Member.objects.filter(pk__in=member_ids).only("pk", *fields)
+    # The row seal is read with the values: it is part of each value's associated data.
+    members = Member.objects.filter(pk__in=member_ids).only("pk", "seal", *fields)
     values = {member.pk: {code: getattr(member, ITEMS[code].member_field) or "" for code in items
                           if ITEMS[code].member_field} for member in members}
     extra = {}
     if "rrn" in items:
-        extra["rrn"] = dict(SensitiveIdentifier.objects.filter(member_id__in=member_ids, kind="rrn")
-                            .values_list("member_id", "value"))
+        extra["rrn"] = {identifier.member_id: identifier.value for identifier in SensitiveIdentifier.objects
+                        .filter(member_id__in=member_ids, kind="rrn").only("member_id", "value", "seal")}
     if "ip" in items:
         extra["ip"] = _last_ip(member_ids)
     if "learning" in items:

@@ -6,11 +6,11 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from members.encryption import DecryptionError
+from members.encryption import Undecryptable, seal_field_of
 from members.registry import registry
 from retention.models import DestructionEvent, DestructionLog, DestructionMethod, PurposeErasure
 from retention.purposes import PurposeRule
@@ -37,22 +37,13 @@ def purpose_candidates(rule: PurposeRule, today: datetime.date) -> QuerySet:
 
 
 def _read(rule: PurposeRule, ids: list[int]) -> dict[int, dict[str, object] | None]:
-    """The rule's fields of each row, decrypted one cell at a time (None for a row that cannot be)."""
+    """The rule's fields of each row, decrypted (None for a row holding a value that cannot be)."""
     model = rule.model
-    model_fields = [model._meta.get_field(name) for name in rule.fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in model_fields)
-    placeholders = ", ".join(["%s"] * len(ids))
+    seal = seal_field_of(model)
     rows: dict[int, dict[str, object] | None] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote(model._meta.pk.column)}, {columns} FROM {quote(model._meta.db_table)} "
-                       f"WHERE {quote(model._meta.pk.column)} IN ({placeholders})", ids)
-        for pk, *cells in cursor.fetchall():
-            try:
-                rows[pk] = {f.name: f.from_db_value(cell, None, connection) for f, cell in zip(model_fields, cells,
-                                                                                                strict=True)}
-            except DecryptionError:
-                rows[pk] = None
+    for record in model._base_manager.filter(pk__in=ids).only(*rule.fields, *([seal.name] if seal else [])):
+        values = {name: getattr(record, name) for name in rule.fields}
+        rows[record.pk] = None if any(isinstance(value, Undecryptable) for value in values.values()) else values
     return rows
 
 
