@@ -285,6 +285,17 @@ def _write(model: type[models.Model], changes: dict) -> None:
                                f"WHERE {quote(model._meta.pk.column)} = %s", params)
 
 
+# Secrets of other apps that the field key wraps (the archive's data keys) are re-wrapped by the same run.
+# Each app registers its step from its AppConfig.ready (members imports no other app); a step re-wraps in
+# bounded batches of its own and returns (rows seen, rows rewritten).
+ROTATION_STEPS: list[Callable[..., tuple[int, int]]] = []
+
+
+def rotation_step(step: Callable[..., tuple[int, int]]) -> None:
+    if step not in ROTATION_STEPS:
+        ROTATION_STEPS.append(step)
+
+
 @dataclass
 class RotationSummary:
     seen: int = 0
@@ -322,6 +333,10 @@ def rotate_keys(*, batch_size: int = 500, max_batches: int | None = None,
             if progress:
                 progress(report, summary.seen)
             after_pk, has_more = report.last_pk, report.has_more
+    for step in ROTATION_STEPS:
+        seen, rewritten = step(batch_size=batch_size)
+        summary.seen += seen
+        summary.rewritten += rewritten
     canary_write(replace=True)
     summary.finished = True
     return summary

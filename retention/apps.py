@@ -10,6 +10,9 @@ class RetentionConfig(AppConfig):
 
     def ready(self) -> None:
         from consents.loading import policy_loader
-        from retention.services import retention_rules_load
+        from members.keys import rotation_step
+        from retention.services.archive import archive_data_keys_rewrap
+        from retention.services.rules import retention_rules_load
 
         policy_loader(retention_rules_load)  # load_policy loads the §2 rules too
+        rotation_step(archive_data_keys_rewrap)  # rotate_keys re-wraps the archive's data keys too

@@ -160,3 +160,29 @@ def archived_payload(record: ArchivedRecord) -> dict[str, Any]:
     wrapped = (ArchiveDataKey.objects.using(archive_alias()).filter(archive_key=record.archive_key)
                .values_list("wrapped", flat=True).first())
     return crypto.open_sealed(record.payload, wrapped, context=record.archive_key)
+
+
+def archive_data_keys_rewrap(*, batch_size: int = 500) -> tuple[int, int]:
+    """Key rotation (`manage.py rotate_keys`): every data key wrapped by an old field key is wrapped again by
+    FIELD_ENCRYPTION_KEY, in bounded batches each committed on its own, so the old key can be removed without
+    losing the archive. A key that no key of the ring opens is left as it is (the sweep reports it).
+    Returns (keys seen, keys re-wrapped)."""
+    using = archive_alias()
+    current = crypto.key_ring_ids()[0].hex()
+    seen = rewrapped = after = 0
+    while True:
+        with transaction.atomic(using=using):
+            batch = list(ArchiveDataKey.objects.using(using).filter(pk__gt=after).exclude(wrapped_by=current)
+                         .order_by("pk").select_for_update(skip_locked=True)[:batch_size])
+            if not batch:
+                return seen, rewrapped
+            changed = []
+            for data_key in batch:
+                try:
+                    opened = crypto.unwrap_data_key(data_key.wrapped)
+                except crypto.UndecryptableError:
+                    continue
+                data_key.wrapped, data_key.wrapped_by = crypto.wrap_data_key(opened), current
+                changed.append(data_key)
+            ArchiveDataKey.objects.using(using).bulk_update(changed, ["wrapped", "wrapped_by"])
+        seen, rewrapped, after = seen + len(batch), rewrapped + len(changed), batch[-1].pk
