@@ -1,9 +1,11 @@
 """Sign-up and consent forms: they collect what the member typed and chose; the rules are in consents.services."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from consents import selectors
 from consents.models import ConsentItem
 from consents.texts import consent_text, sha256
 
@@ -66,3 +68,14 @@ class SignupForm(forms.Form):
     def add_service_errors(self, error: ValidationError) -> None:
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class MemberLoginForm(AuthenticationForm):
+    """Django's login form; an account of a member under 14 opens only after the guardian's consent."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if selectors.needs_guardian_consent(user):
+            raise ValidationError(
+                _("This account of a member under 14 can be used once the legal guardian has consented "
+                  "(PIPA §22-2). Please contact the privacy officer."), code="guardian_consent_missing")

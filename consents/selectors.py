@@ -8,7 +8,7 @@ from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from consents.models import ConsentItem, ConsentRecord, PolicyVersion
+from consents.models import ConsentItem, ConsentRecord, GuardianConsent, PolicyVersion
 
 
 def latest_records(members: Iterable[int] | QuerySet, *, codes: Iterable[str] | None = None,
@@ -60,3 +60,15 @@ def pending_required_items(member_id: int, at: datetime.datetime | None = None) 
 
 def current_version(at: datetime.datetime | None = None) -> PolicyVersion | None:
     return PolicyVersion.objects.current(at)
+
+
+def needs_guardian_consent(member, *, today: datetime.date | None = None) -> bool:
+    """PIPA §22-2: a member under 14 uses the account only once the legal guardian has consented, whichever
+    way the account was made (sign-up asks for it; an import or the admin may not have)."""
+    from consents.services import GUARDIAN_AGE, age_on
+
+    birth_date = member.birth_date
+    if not isinstance(birth_date, datetime.date):
+        return False
+    today = today or timezone.localdate()
+    return age_on(birth_date, today) < GUARDIAN_AGE and not GuardianConsent.objects.filter(member=member).exists()

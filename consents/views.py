@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from consents import selectors, services
 from consents.cookies import ANALYTICS_CODE, cookie_choice_remember
-from consents.forms import MEMBER_FIELDS, SignupForm
+from consents.forms import MEMBER_FIELDS, MemberLoginForm, SignupForm
 from consents.models import ConsentRecord, PolicyVersion
 from consents.policy import policy_context, version_diff
 from consents.texts import consent_text, sha256
@@ -56,6 +56,7 @@ class LoginView(auth_views.LoginView):
     consented to a required item of the version in force is asked first (policy §12)."""
 
     template_name = "consents/login.html"
+    authentication_form = MemberLoginForm
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:

@@ -167,3 +167,20 @@ def test_login_uses_djangos_login_view_with_authenticate(client, policy):
     client.logout()
     refused = client.post("/accounts/login/", {"username": member.login_id, "password": "wrong-password-1"})
     assert refused.status_code == 200
+
+
+def test_an_under_14_account_made_without_the_guardians_consent_cannot_log_in_until_it_is_given(client, policy):
+    # given: a member under 14 created outside the sign-up page (an import, say), with no guardian's consent
+    from members.services import member_create
+
+    ten_years_ago = timezone.localdate() - datetime.timedelta(days=365 * 10)
+    child = member_create(**member_fields(birth_date=ten_years_ago), password="a-long-Passphrase-2023")
+    login = {"username": child.login_id, "password": "a-long-Passphrase-2023"}
+    # when / then: the right password is refused, saying why, and nobody is logged in
+    refused = client.post("/accounts/login/", login, HTTP_ACCEPT_LANGUAGE="ko")
+    assert refused.status_code == 200
+    assert "법정대리인" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    # and once the guardian has consented, the account opens
+    GuardianConsent.objects.create(member=child, guardian_name="홍길동", guardian_contact="010-2345-6789")
+    assert client.post("/accounts/login/", login).status_code == 302
