@@ -2,11 +2,12 @@
 
 The processes get a process group of their own that owns the terminal, so Ctrl-C reaches them and not make
 (which would otherwise report "wait: No child processes" and exit 2).
-Usage: python config/foreground.py "command one" "command two" ...  (each a shell command line)
+Usage: python config/foreground.py "command one" "command two" ...  (each a command line, split as a shell would)
 """
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -31,7 +32,8 @@ def main(commands: list[str]) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
-    children = [subprocess.Popen(command, shell=True) for command in commands]
+    # Not through a shell: terminate() must reach the process itself (a shell would leave it running).
+    children = [subprocess.Popen(shlex.split(command)) for command in commands]
     try:
         while not stopping and all(child.poll() is None for child in children):
             signal.sigtimedwait([signal.SIGCHLD], 0.5)
