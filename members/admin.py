@@ -10,6 +10,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from members.admin_lists import BigChangeListMixin
 from members.models import Certification, Complaint, Course, Enrollment, Member, Payment, SensitiveIdentifier
 from members.registry import registry
 
@@ -50,7 +51,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(BigChangeListMixin, admin.ModelAdmin):
+    list_columns = ("id", "name", "email", "mobile", "company_name", "status", "is_staff", "date_joined")
     list_display = ["id", masked(Member, "name"), masked(Member, "email"), masked(Member, "mobile"),
                     masked(Member, "company_name"), "status", "is_staff", "date_joined"]
     list_filter = ["status", "is_staff", "is_superuser"]
@@ -84,7 +86,8 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(SensitiveIdentifier)
-class SensitiveIdentifierAdmin(ReadOnlyAdmin):
+class SensitiveIdentifierAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "kind", "value", "legal_basis", "collected_at")
     list_display = ["id", "member_id", "kind", IDENTIFIER_MASKED, "legal_basis", "collected_at"]
     list_filter = ["kind", "legal_basis"]
     readonly_fields = ["member", "kind", IDENTIFIER_MASKED, "legal_basis_text", "reissued", "collected_at"]
@@ -99,7 +102,8 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ReadOnlyAdmin):
+class EnrollmentAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "course__title", "started_on", "ended_on", "payment_method", "cancelled_at")
     list_display = ["id", "member_id", "course", "started_on", "ended_on", "payment_method", "cancelled_at"]
     list_filter = ["course", "payment_method"]
     list_select_related = ["course"]
@@ -109,20 +113,25 @@ class EnrollmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    # The enrolment column shows "<course> #<id>": its encrypted columns are never loaded.
+    list_columns = ("id", "enrollment__id", "enrollment__course__title", "amount", "method", "paid_at",
+                    "refunded_at")
     list_display = ["id", "enrollment", "amount", "method", "paid_at", "refunded_at"]
     list_filter = ["method"]
     list_select_related = ["enrollment__course"]
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdmin):
+class ComplaintAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "received_at", "closed_at")
     list_display = ["id", "member_id", "received_at", "closed_at"]
     readonly_fields = ["member", "received_at", "closed_at", SUMMARY_MASKED]
     fields = readonly_fields
 
 
 @admin.register(Certification)
-class CertificationAdmin(ReadOnlyAdmin):
+class CertificationAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "kind", "issued_on")
     list_display = ["id", "member_id", "kind", "issued_on"]
     list_filter = ["kind"]

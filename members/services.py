@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -74,11 +75,21 @@ def _named(instance: Any, name: str, error: ValidationError) -> ValidationError:
     return ValidationError(lazy(_prefixed, str)(label, error.message, error.params), code=error.code)
 
 
+# Set by members.bulk while it validates a batch: the checks that need the database (unique constraints,
+# foreign keys, identifiers already held) are then made once for the whole batch instead of once per row.
+IN_BATCH: ContextVar[bool] = ContextVar("members_services_in_batch", default=False)
+
+
 def _errors_of(instance: Any, *, exclude: list[str] | None = None) -> dict[str, list]:
     """Validation errors of one record by field, each naming its field; kept lazy, so they are read in
     the reader's language."""
     try:
-        instance.full_clean(exclude=exclude)
+        if IN_BATCH.get():
+            from members.bulk import row_clean
+
+            row_clean(instance, exclude=exclude)
+        else:
+            instance.full_clean(exclude=exclude)
     except ValidationError as error:
         return {name: [_named(instance, name, item) for item in items] for name, items in error.error_dict.items()}
     return {}
@@ -87,7 +98,8 @@ def _errors_of(instance: Any, *, exclude: list[str] | None = None) -> dict[str, 
 def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, reissued: bool,
                 field: str) -> tuple[SensitiveIdentifier, dict[str, list]]:
     """An identifier, validated but unsaved; errors are keyed by the caller's field name (`rrn`, ...)."""
-    identifier = (member.pk and member.sensitive_identifiers.filter(kind=kind).first()) or SensitiveIdentifier(
+    held = member.pk and not IN_BATCH.get()  # in a batch, the unique constraint is checked once for all rows
+    identifier = (held and member.sensitive_identifiers.filter(kind=kind).first()) or SensitiveIdentifier(
         member=member, kind=kind
     )
     identifier.value, identifier.legal_basis, identifier.reissued = value, legal_basis or "", reissued
@@ -98,8 +110,9 @@ def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, 
 
 
 def _save(*instances: Any) -> None:
+    # No savepoint of its own: every caller is a service in @transaction.atomic, which rolls back on the error.
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             for instance in instances:
                 instance.save()
     except IntegrityError as error:
@@ -180,13 +193,30 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
                       card_number: str | None = None) -> Enrollment:
     """Enrol a member. Policy §1: a refund, SME core-job or insurance-required course collects 주민등록번호,
     a 내일배움카드 payment collects the card number; neither is collected for any other course or method."""
+    held = set(member.sensitive_identifiers.values_list("kind", flat=True))
+    enrollment, to_save, errors = enrollment_checked(
+        member=member, course=course, started_on=started_on, ended_on=ended_on, payment_method=payment_method,
+        applied_ip=applied_ip, shipping_address=shipping_address, shipping_phone=shipping_phone, rrn=rrn,
+        rrn_reissued=rrn_reissued, card_number=card_number, held=held)
+    if errors:
+        raise ValidationError(errors)
+    _save(*to_save, enrollment)
+    return enrollment
+
+
+def enrollment_checked(*, member: Member, course: Course, started_on: datetime.date, ended_on: datetime.date,
+                       payment_method: str, held: set[str], applied_ip: str | None = None,
+                       shipping_address: str = "", shipping_phone: str = "", rrn: str | None = None,
+                       rrn_reissued: bool = False, card_number: str | None = None,
+                       ) -> tuple[Enrollment, list[SensitiveIdentifier], dict[str, list]]:
+    """enrollment_create's rules, without saving: the enrolment, the identifiers it collects, the errors.
+    `held` is the kinds of identifier the member already has (members.bulk passes it for a whole batch)."""
     enrollment = Enrollment(member=member, course=course, started_on=started_on, ended_on=ended_on,
                             payment_method=payment_method, applied_ip=applied_ip or None,
                             shipping_address=shipping_address.strip(), shipping_phone=shipping_phone.strip())
     errors = _errors_of(enrollment)
     to_save: list[Any] = []
     kinds = SensitiveIdentifier.Kind
-    held = set(member.sensitive_identifiers.values_list("kind", flat=True))
     if rrn and not course.requires_rrn:
         errors["rrn"] = [_("Resident registration number: collected only for an employment-insurance refund, "
                            "SME core-job or insurance-required course (privacy policy §1).")]
@@ -208,24 +238,28 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
         to_save.append(identifier)
     elif payment_method == PaymentMethod.NAEIL_CARD and kinds.NAEIL_CARD not in held:
         errors["card_number"] = [_("Card number: required to pay by Naeil learning card.")]
-    if errors:
-        raise ValidationError(errors)
-    _save(*to_save, enrollment)
-    return enrollment
+    return enrollment, to_save, errors
 
 
 @transaction.atomic
 def payment_record(*, enrollment: Enrollment, amount: int, method: str,
                    paid_at: datetime.datetime | None = None) -> Payment:
     """Record a payment against its contract (the enrolment); kept five years (전자상거래법)."""
-    payment = Payment(enrollment=enrollment, amount=amount, method=method, paid_at=paid_at or timezone.now())
-    errors = _errors_of(payment)
-    if method != enrollment.payment_method and not errors:
-        errors["method"] = [_("Payment method: must match the method chosen on enrolment.")]
+    payment, errors = payment_checked(enrollment=enrollment, amount=amount, method=method, paid_at=paid_at)
     if errors:
         raise ValidationError(errors)
     _save(payment)
     return payment
+
+
+def payment_checked(*, enrollment: Enrollment, amount: int, method: str,
+                    paid_at: datetime.datetime | None = None) -> tuple[Payment, dict[str, list]]:
+    """payment_record's rules, without saving."""
+    payment = Payment(enrollment=enrollment, amount=amount, method=method, paid_at=paid_at or timezone.now())
+    errors = _errors_of(payment)
+    if method != enrollment.payment_method and not errors:
+        errors["method"] = [_("Payment method: must match the method chosen on enrolment.")]
+    return payment, errors
 
 
 @transaction.atomic
@@ -242,12 +276,18 @@ def payment_refund(*, payment: Payment, refunded_at: datetime.datetime | None = 
 
 @transaction.atomic
 def complaint_receive(*, member: Member, summary: str, received_at: datetime.datetime | None = None) -> Complaint:
-    complaint = Complaint(member=member, summary=summary.strip(), received_at=received_at or timezone.now())
-    errors = _errors_of(complaint)
+    complaint, errors = complaint_checked(member=member, summary=summary, received_at=received_at)
     if errors:
         raise ValidationError(errors)
     _save(complaint)
     return complaint
+
+
+def complaint_checked(*, member: Member, summary: str,
+                      received_at: datetime.datetime | None = None) -> tuple[Complaint, dict[str, list]]:
+    """complaint_receive's rules, without saving."""
+    complaint = Complaint(member=member, summary=summary.strip(), received_at=received_at or timezone.now())
+    return complaint, _errors_of(complaint)
 
 
 @transaction.atomic
@@ -262,32 +302,41 @@ def complaint_close(*, complaint: Complaint, closed_at: datetime.datetime | None
 
 @transaction.atomic
 def certification_issue(*, member: Member, kind: str, issued_on: datetime.date) -> Certification:
-    certification = Certification(member=member, kind=kind, issued_on=issued_on)
-    errors = _errors_of(certification)
+    certification, errors = certification_checked(member=member, kind=kind, issued_on=issued_on)
     if errors:
         raise ValidationError(errors)
     _save(certification)
     return certification
 
 
+def certification_checked(*, member: Member, kind: str,
+                          issued_on: datetime.date) -> tuple[Certification, dict[str, list]]:
+    """certification_issue's rules, without saving."""
+    certification = Certification(member=member, kind=kind, issued_on=issued_on)
+    return certification, _errors_of(certification)
+
+
 def member_bulk_create(*, rows: Iterable[Mapping[str, Any]], password_hash: str,
                        batch_size: int = 1000) -> list[Member]:
-    """Create many members at once (demo data, benchmarks). Each row is normalised and validated field by
-    field before anything is written; login ID and email uniqueness is left to the database constraints,
-    so a clash rolls the whole call back."""
-    members = []
-    for number, row in enumerate(rows, start=1):
-        values, errors = _normalized(row)
-        member = Member(password=password_hash, **values)
-        try:
-            member.clean_fields(exclude=list(errors))
-        except ValidationError as error:
-            errors |= error.error_dict
-        if errors:
-            raise ValidationError({f"row {number}: {name}": messages for name, messages in errors.items()})
-        members.append(member)
+    """Create many members at once (demo data, benchmarks, imports), all or none: every row is normalised
+    and validated like member_create, login ID and email uniqueness checked once per batch (members.bulk)."""
+    from members import bulk
+
+    rows = list(rows)
+    members: list[Member] = []
     with transaction.atomic():
-        return Member.objects.bulk_create(members, batch_size=batch_size)
+        for start in range(0, len(rows), batch_size):
+            try:
+                members += bulk.members_create(rows[start : start + batch_size], password_hash=password_hash)
+            except ValidationError as error:
+                raise ValidationError({_renumbered(key, start): messages
+                                       for key, messages in error.error_dict.items()}) from error
+    return members
+
+
+def _renumbered(key: str, offset: int) -> str:
+    number, _sep, field = key.partition(": ")
+    return f"row {int(number.removeprefix('row ')) + offset}: {field}" if offset else key
 
 
 @transaction.atomic
