@@ -21,12 +21,12 @@ from django.contrib import admin
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, models, reset_queries, transaction
+from django.db import connection, models, transaction
 from django.test import RequestFactory
 from django.urls import path, set_urlconf
 from django_cryptography.fields import EncryptedMixin
 
-from members import masking, services
+from members import bulk, masking, services
 from members.admin import MemberAdmin
 from members.admin_lists import BigChangeListMixin
 from members.demo import Generator
@@ -195,13 +195,11 @@ def _demo(members: int) -> tuple[float, float]:
 def run(size: int, write: Callable[[str], None]) -> None:
     if connection.vendor != "postgresql":
         raise CommandError("bench members measures PostgreSQL (COPY, pg_class estimates): set DATABASE_URL.")
-    connection.force_debug_cursor = False
     results: dict[str, object] = {}
-    with BenchSchema():
+    with bulk.query_log_off(), BenchSchema():
         small = max(1, size // 10)
         results["demo_small"] = _demo(small)
         results["demo_large"] = _demo(size - small) if size > small else results["demo_small"]
-        reset_queries()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE members_member")
         plain = _plain_model()
@@ -210,8 +208,7 @@ def run(size: int, write: Callable[[str], None]) -> None:
         _fill_plain(plain, Member.objects.count())
         results |= _lookups(plain)
         results |= _member_list(plain, results.pop("search_terms"), results.pop("plain_terms"))
-        results |= _sign_ups()
-        reset_queries()
+        results |= _sign_ups(size)
     _report(size, results, write)
 
 
@@ -280,19 +277,20 @@ def _member_list(plain: type[models.Model], terms: list[str], plain_terms: list[
         set_urlconf(None)
 
 
-def _sign_ups() -> dict[str, object]:
+def _sign_ups(size: int) -> dict[str, object]:
     """member_create without a password hash, each in its own transaction, as a sign-up is."""
+    count = min(SIGN_UPS, max(100, size))
     generator = Generator(seed=99)
-    rows = [generator.member_row(90_000_000 + n) for n in range(SIGN_UPS)]
+    rows = [generator.member_row(90_000_000 + n) for n in range(count)]
     started = time.perf_counter()
     for row in rows:
         services.member_create(password=None, **row)
-    single = SIGN_UPS / (time.perf_counter() - started)
-    rows = [generator.member_row(91_000_000 + n) for n in range(SIGN_UPS)]
+    single = count / (time.perf_counter() - started)
+    rows = [generator.member_row(91_000_000 + n) for n in range(count)]
     started = time.perf_counter()
     with transaction.atomic():
         services.member_bulk_create(rows=rows, password_hash=make_password(None))
-    return {"sign_up": single, "bulk": SIGN_UPS / (time.perf_counter() - started)}
+    return {"sign_up": single, "bulk": count / (time.perf_counter() - started)}
 
 
 def _report(size: int, r: dict, write: Callable[[str], None]) -> None:

@@ -10,7 +10,7 @@ bulk_create elsewhere. Nothing is written when any row is wrong; the errors name
 """
 
 import datetime
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +29,22 @@ from members.models import (
     Payment,
     SensitiveIdentifier,
 )
+
+
+@contextmanager
+def query_log_off():
+    """With DEBUG on, Django keeps every statement in connection.queries_log (up to 9,000 of them, each with
+    its parameters); a bulk run must not. A deliberate capture (force_debug_cursor, as the test helpers set
+    it to count statements) is left alone."""
+    if connection.force_debug_cursor:
+        yield
+        return
+    kept = connection.queries_log
+    connection.queries_log = deque(maxlen=0)
+    try:
+        yield
+    finally:
+        connection.queries_log = kept
 
 
 @contextmanager
@@ -127,7 +143,7 @@ def write(model: type[models.Model], instances: Sequence[models.Model]) -> None:
         wrapper = connections[connection.alias]  # the wrapper itself: the proxy costs a lookup per value
         # Blind indexes were computed by row_clean from the values being written; the rest as save() does.
         values = [(field, isinstance(field, BlindIndexField)) for field in fields]
-        with wrapper.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        with wrapper.cursor() as cursor, cursor.copy(statement.as_string(cursor.cursor)) as copy:
             for instance in instances:
                 copy.write_row([getattr(instance, field.attname) if indexed
                                 else field.get_db_prep_save(field.pre_save(instance, True), wrapper)

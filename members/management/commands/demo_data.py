@@ -5,7 +5,7 @@ import time
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, reset_queries, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from members import bulk, services
@@ -61,12 +61,14 @@ class Command(BaseCommand):
             raise CommandError("--members must be 0 or more.")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        # The query log (kept with DEBUG on) must not hold a run's statements: off, and emptied per batch.
-        connection.force_debug_cursor = False
+        with bulk.query_log_off():
+            self._handle(members, seed, batch_size, options.get("verbosity", 1))
+
+    def _handle(self, members: int, seed: int, batch_size: int, verbosity: int) -> None:
         generator = Generator(seed)
         courses = {spec["code"]: Course.objects.get_or_create(code=spec["code"], defaults=spec)[0] for spec in COURSES}
         password_hash = make_password(DEMO_MEMBER_PASSWORD)
-        progress = Progress(self.stderr if options.get("verbosity", 1) else _Null(), members)
+        progress = Progress(self.stderr if verbosity else _Null(), members)
         created, first_login = 0, None
         try:
             while created < members:
@@ -82,7 +84,6 @@ class Command(BaseCommand):
                 first_login = first_login or rows[0]["login_id"]
                 created += count
                 del rows, batch
-                reset_queries()
                 progress.update(created)
         except ValidationError as error:
             raise CommandError(f"demo data refused: {error}") from error
