@@ -85,7 +85,7 @@ def check_errors(model: type[models.Model], instance: models.Model, exclude: set
         if not isinstance(constraint, models.CheckConstraint):
             continue
         try:
-            if exclude and any(name.split("__")[0] in exclude for name in _names(constraint.condition)):
+            if exclude and not exclude.isdisjoint(_fields_of(constraint)):
                 continue
             if condition_holds(constraint.condition, instance) is False:
                 _add(errors, NON_FIELD_ERRORS, ValidationError(constraint.get_violation_error_message(),
@@ -96,6 +96,17 @@ def check_errors(model: type[models.Model], instance: models.Model, exclude: set
             except ValidationError as error:
                 errors = error.update_error_dict(errors)
     return errors
+
+
+_FIELDS: dict[int, frozenset[str]] = {}
+
+
+def _fields_of(constraint: models.CheckConstraint) -> frozenset[str]:
+    """The fields a check constraint reads (constraints live as long as their model: cached by id)."""
+    found = _FIELDS.get(id(constraint))
+    if found is None:
+        found = _FIELDS[id(constraint)] = frozenset(name.split("__")[0] for name in _names(constraint.condition))
+    return found
 
 
 def _names(condition: Q) -> list[str]:
