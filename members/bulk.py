@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, connections, models, transaction
 
 from members import constraints, services
@@ -58,29 +58,34 @@ def _batch_mode():
 
 def row_clean(instance: models.Model, exclude: Iterable[str] | None = None) -> None:
     """full_clean() without its per-row queries: fields, clean() and the check constraints (in Python).
-    The unique constraints and foreign keys are left to `batch_errors`, which checks them for a batch."""
+    The unique constraints and foreign keys are left to `batch_errors`, which checks them for a batch.
+    (validate_unique runs for `unique=True` fields, but not for the primary key, which a batch reserves.)"""
     exclude = set(exclude or ()) | {f.name for f in instance._meta.concrete_fields if f.is_relation}
     errors: dict[str, list] = {}
     try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        instance.full_clean(exclude=exclude | {instance._meta.pk.name}, validate_constraints=False)
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     for field in instance._meta.concrete_fields:
         if isinstance(field, BlindIndexField):
             field.pre_save(instance, add=False)  # so the batch's unique check sees the values to be saved
+    exclude |= set(errors) - {NON_FIELD_ERRORS}  # as full_clean: no constraint check on a field already wrong
     for name, messages in constraints.check_errors(type(instance), instance, exclude).items():
         errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
 
 
-def batch_errors(model: type[models.Model], instances: Sequence[models.Model]) -> list[dict[str, list]]:
+def batch_errors(model: type[models.Model], instances: Sequence[models.Model],
+                 exclude: Iterable[str] | None = None) -> list[dict[str, list]]:
     """The database-dependent checks of a batch: unique constraints and foreign keys, keyed by the field a
     person typed (a blind index reports under its source field), each naming its field."""
     sources = {f.name: f.source for f in model._meta.concrete_fields if isinstance(f, BlindIndexField)}
+    exclude = set(exclude or ())
     found = []
-    for instance, unique, missing in zip(instances, constraints.batch_errors(model, instances),
-                                         constraints.foreign_keys_missing(model, instances), strict=True):
+    for instance, unique, missing in zip(instances, constraints.batch_errors(model, instances, exclude=exclude),
+                                         constraints.foreign_keys_missing(model, instances, exclude=exclude),
+                                         strict=True):
         errors: dict[str, list] = {}
         for name, messages in [*unique.items(), *missing.items()]:
             key = sources.get(name, name)

@@ -193,12 +193,13 @@ def batch_errors(model: type[models.Model], instances: Sequence[models.Model], *
     return errors
 
 
-def foreign_keys_missing(model: type[models.Model], instances: Sequence[models.Model]) -> list[dict[str, list]]:
+def foreign_keys_missing(model: type[models.Model], instances: Sequence[models.Model],
+                         exclude: set[str] | None = None) -> list[dict[str, list]]:
     """ForeignKey.validate checks one row at a time; this checks each foreign key of the batch with one SELECT,
     skipping rows whose related object is a saved instance in hand (written in this same transaction)."""
     errors: list[dict[str, list]] = [{} for _ in instances]
     for field in model._meta.concrete_fields:
-        if not isinstance(field, models.ForeignKey):
+        if not isinstance(field, models.ForeignKey) or (exclude and field.name in exclude):
             continue
         wanted: dict[Any, list[int]] = defaultdict(list)
         for position, instance in enumerate(instances):

@@ -82,17 +82,21 @@ IN_BATCH: ContextVar[bool] = ContextVar("members_services_in_batch", default=Fal
 
 def _errors_of(instance: Any, *, exclude: list[str] | None = None) -> dict[str, list]:
     """Validation errors of one record by field, each naming its field; kept lazy, so they are read in
-    the reader's language."""
-    try:
-        if IN_BATCH.get():
-            from members.bulk import row_clean
+    the reader's language. The same checks as full_clean(), made the way a batch makes them (members.bulk):
+    fields, clean() and check constraints without a statement, then the unique constraints in one SELECT
+    and the foreign keys not already in hand (none, in a batch: the batch checks them all at once)."""
+    from members import bulk
 
-            row_clean(instance, exclude=exclude)
-        else:
-            instance.full_clean(exclude=exclude)
+    errors: dict[str, list] = {}
+    try:
+        bulk.row_clean(instance, exclude=exclude)
     except ValidationError as error:
-        return {name: [_named(instance, name, item) for item in items] for name, items in error.error_dict.items()}
-    return {}
+        errors = {name: [_named(instance, name, item) for item in items] for name, items in error.error_dict.items()}
+    if not IN_BATCH.get():
+        failed = set(exclude or ()) | set(errors)
+        for name, messages in bulk.batch_errors(type(instance), [instance], exclude=failed)[0].items():
+            errors.setdefault(name, []).extend(messages)
+    return errors
 
 
 def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, reissued: bool,
