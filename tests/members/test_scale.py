@@ -324,3 +324,18 @@ def test_bench_members_leaves_the_member_table_as_it_found_it_and_no_query_log()
         cursor.execute("SHOW search_path")
         assert "bench" not in cursor.fetchone()[0]
     assert logged == 0
+
+
+def test_enrollment_create_reads_only_what_its_rules_need():
+    # given
+    member = services.member_create(login_id="learner01", password=None, name="김민수", email="l@example.com")
+    course = Course.objects.create(code="refund", title="환급", is_employment_insurance_refund=True)
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        services.enrollment_create(member=member, course=course, started_on=datetime.date(2024, 1, 1),
+                                   ended_on=datetime.date(2024, 1, 2), payment_method=PaymentMethod.CORPORATE_INVOICE,
+                                   rrn="900101-1234568")
+    statements = [q["sql"].split()[0] for q in captured.captured_queries]
+    # then: the kinds held, the identifier held, its unique check, two INSERTs; no per-constraint or
+    # foreign-key SELECT and no savepoint of _save's own
+    assert statements == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
