@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from members import services
+from members.admin_lists import BigChangeListMixin
 from members.forms import StaffAccessForm
 from members.models import (
     Certification,
@@ -71,7 +72,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(BigChangeListMixin, admin.ModelAdmin):
+    list_columns = ("id", "name", "email", "mobile", "company_name", "status", "is_staff", "date_joined")
     list_display = ["id", masked(Member, "name"), masked(Member, "email"), masked(Member, "mobile"),
                     masked(Member, "company_name"), "status", "is_staff", "date_joined"]
     list_filter = ["status", "is_staff", "is_superuser"]
@@ -184,7 +186,8 @@ class SensitiveIdentifierCorrectionInline(ReadOnlyInline):
 
 
 @admin.register(SensitiveIdentifier)
-class SensitiveIdentifierAdmin(ReadOnlyAdmin):
+class SensitiveIdentifierAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "kind", "value", "legal_basis", "collected_at")
     list_display = ["id", "member_id", "kind", IDENTIFIER_MASKED, "held_under", "collected_at"]
     list_filter = ["kind", "bases__legal_basis"]
     readonly_fields = ["member", "kind", IDENTIFIER_MASKED, "legal_basis_text", "reissued", "collected_at"]
@@ -218,7 +221,8 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ReadOnlyAdmin):
+class EnrollmentAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "course__title", "started_on", "ended_on", "payment_method", "cancelled_at")
     list_display = ["id", "member_id", "course", "started_on", "ended_on", "payment_method", "cancelled_at"]
     list_filter = ["course", "payment_method"]
     list_select_related = ["course"]
@@ -228,21 +232,26 @@ class EnrollmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    # The enrolment column shows "<course> #<id>": its encrypted columns are never loaded.
+    list_columns = ("id", "enrollment__id", "enrollment__course__title", "amount", "method", "paid_at",
+                    "refunded_at")
     list_display = ["id", "enrollment", "amount", "method", "paid_at", "refunded_at"]
     list_filter = ["method"]
     list_select_related = ["enrollment__course"]
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdmin):
+class ComplaintAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "received_at", "closed_at")
     list_display = ["id", "member_id", "received_at", "closed_at"]
     readonly_fields = ["member", "received_at", "closed_at", SUMMARY_MASKED]
     fields = readonly_fields
 
 
 @admin.register(Certification)
-class CertificationAdmin(ReadOnlyAdmin):
+class CertificationAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "kind", "issued_on")
     list_display = ["id", "member_id", "kind", "issued_on"]
     list_filter = ["kind"]
 

@@ -1,101 +1,362 @@
-"""`bench members`: insert rate, blind-index lookup against a plaintext indexed column, decrypting a page.
+"""`bench members [--size N]`: demo data at N/10 and N, lookups, the officer's member list and search, sign-ups.
 
-Everything runs in one transaction that is rolled back, so the database is left as it was.
+Everything runs in a PostgreSQL schema of its own (`bench_members`): each table of the project's apps is
+copied empty into it (`CREATE TABLE … (LIKE … INCLUDING ALL)`), the connection's search_path puts it first,
+and the schema is dropped at the end, so the main tables get no rows, no dead rows and no bloat. The query
+log is off for the run. The baseline is an unencrypted copy of the member model (same columns in plaintext,
+ordinary indexes on email, login ID and mobile) in the same schema, used through the ORM and the admin.
 """
 
 import random
+import resource
 import statistics
 import time
 from collections.abc import Callable
+from io import StringIO
 from itertools import cycle
 
+from django.apps import apps
+from django.apps.registry import Apps
+from django.contrib import admin
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, models, transaction
+from django.test import RequestFactory
+from django.urls import path, set_urlconf
+from django_cryptography.fields import EncryptedMixin
 
-from members import services
+from members import bulk, masking, services
+from members.admin import MemberAdmin
+from members.admin_lists import BigChangeListMixin
 from members.demo import Generator
-from members.encryption import EncryptedFieldMixin, blind_index
+from members.encryption import BlindIndexField, EncryptedFieldMixin, blind_index
 from members.models import Member
+from members.validators import normalize_email
 
 AREA = "members"
+DEFAULT_SIZE = 1_000_000
+SCHEMA = "bench_members"
+PROJECT_APPS = ("members", "consents", "retention", "disclosures")
 LOOKUPS = 2000
-PAGES = 50
+LIST_SAMPLES = 100
+SIGN_UPS = 1000
 
 
-class _Rollback(Exception):
-    pass
-
-
-def _per_call(action: Callable[[], object], repeat: int) -> float:
-    """Median seconds per call over `repeat` calls (after a warm-up)."""
-    for _ in range(min(50, repeat)):
+def _per_call(action: Callable[[], object], repeat: int) -> list[float]:
+    """Seconds per call over `repeat` calls, after a warm-up."""
+    for _ in range(min(20, repeat)):
         action()
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
         action()
         samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+    return samples
+
+
+def _alternating(first: Callable[[], object], second: Callable[[], object], repeat: int) -> tuple[list, list]:
+    """Seconds per call of two actions measured turn about, so that a busy moment on a shared machine falls
+    on both alike."""
+    for _ in range(min(10, repeat)):
+        first(), second()
+    samples: tuple[list, list] = ([], [])
+    for _ in range(repeat):
+        for action, into in ((first, samples[0]), (second, samples[1])):
+            started = time.perf_counter()
+            action()
+            into.append(time.perf_counter() - started)
+    return samples
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
+
+
+def _peak_mb() -> float:
+    """The largest resident set of this process or of any finished worker it started (demo_data's)."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+
+
+# --- the bench's own tables -------------------------------------------------------------------------------
+
+def _project_tables() -> list[str]:
+    tables = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label in PROJECT_APPS and model._meta.managed and not model._meta.proxy:
+            tables.append(model._meta.db_table)
+    return sorted(set(tables))
+
+
+class BenchSchema:
+    """A schema holding empty copies of the project's tables, first on the search_path while it is open."""
+
+    def __enter__(self) -> "BenchSchema":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW search_path")
+            self.search_path = cursor.fetchone()[0]
+            cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")  # a run killed half-way
+            cursor.execute(f"CREATE SCHEMA {SCHEMA}")
+            for table in _project_tables():
+                quoted = connection.ops.quote_name(table)
+                cursor.execute(f"CREATE TABLE {SCHEMA}.{quoted} (LIKE public.{quoted} INCLUDING ALL)")
+            cursor.execute(f"SET search_path TO {SCHEMA}, public")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('search_path', %s, false)", [self.search_path])
+            cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+
+
+# --- the unencrypted copy of the model --------------------------------------------------------------------
+
+def _plain_model() -> type[models.Model]:
+    """Member's columns in plaintext (encrypted fields become their plain Django field, blind indexes are
+    dropped), with ordinary indexes on the values that are looked up; registered in an Apps of its own."""
+    attrs: dict[str, object] = {"__module__": __name__}
+    for field in Member._meta.concrete_fields:
+        if isinstance(field, BlindIndexField):
+            continue
+        if isinstance(field, EncryptedFieldMixin):
+            plain_class = next(base for base in type(field).__mro__[1:]
+                               if issubclass(base, models.Field) and not issubclass(base, EncryptedMixin))
+            name, _path, args, kwargs = field.deconstruct()
+            kwargs.pop("validators", None)
+            attrs[name] = plain_class(*args, **kwargs)
+        else:
+            attrs[field.name] = field.clone()
+    attrs["Meta"] = type("Meta", (), {
+        "app_label": "members", "db_table": "bench_plain_member", "apps": Apps(), "verbose_name": "plain member",
+        "indexes": [models.Index(fields=["mobile"], name="bench_plain_mobile")],
+        "constraints": [models.UniqueConstraint(fields=["login_id"], name="bench_plain_login_id"),
+                        models.UniqueConstraint(fields=["email"], name="bench_plain_email")],
+    })
+    return type("PlainMember", (models.Model,), attrs)
+
+
+def _fill_plain(plain: type[models.Model], size: int) -> None:
+    """The same kind of rows as the demo data, in plaintext (email normalised, as a lookup would use it)."""
+    generator = Generator(seed=4242)
+    fields = [f for f in plain._meta.concrete_fields if not f.primary_key]
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(plain._meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields))
+    password = make_password(None)
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for serial in range(1, size + 1):
+            row = generator.member_row(serial)
+            row["email"] = normalize_email(row["email"])
+            instance = plain(password=password, **row)
+            copy.write_row([field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {plain._meta.db_table}")
+
+
+def _plain_admin(plain: type[models.Model]) -> tuple[admin.ModelAdmin, admin.AdminSite]:
+    """The member list's twin on the plaintext model: same columns, same masks, same paging."""
+    site = admin.AdminSite(name="bench_admin")
+    for model, model_admin in admin.site._registry.items():  # the same sidebar as the officer's
+        site.register(model, type(model_admin))
+
+    def masked(name: str, mask: Callable[[str], str]) -> Callable[[models.Model], str]:
+        def show(obj: models.Model) -> str:
+            return mask(getattr(obj, name))
+        show.short_description = name
+        return show
+
+    class PlainMemberAdmin(BigChangeListMixin, admin.ModelAdmin):
+        list_columns = MemberAdmin.list_columns
+        list_display = ["id", masked("name", masking.mask_name), masked("email", masking.mask_email),
+                        masked("mobile", masking.mask_phone), masked("company_name", masking.mask_partial),
+                        "status", "is_staff", "date_joined"]
+        list_filter = MemberAdmin.list_filter
+        ordering = MemberAdmin.ordering
+
+        def get_search_results(self, request, queryset, search_term):
+            term = search_term.strip()
+            if not term:
+                return queryset, False
+            return queryset.filter(models.Q(login_id=term.lower()) | models.Q(email=term.lower())
+                                   | models.Q(mobile=term)), False
+
+        def has_add_permission(self, request) -> bool:
+            return False
+
+        def has_delete_permission(self, request, obj=None) -> bool:
+            return False
+
+    site.register(plain, PlainMemberAdmin)
+    return site._registry[plain], site
+
+
+class _BenchUrls:
+    """A URLconf with the project's admin and the bench's twin admin, for the list pages' links."""
+
+    def __init__(self, site: admin.AdminSite) -> None:
+        self.urlpatterns = [path("admin/", admin.site.urls), path("bench-admin/", site.urls)]
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+
+def _demo(members: int) -> tuple[float, float]:
+    """Members per second of `demo_data --members N` and the process's peak memory (MB) after it."""
+    started = time.perf_counter()
+    call_command("demo_data", members=members, verbosity=0, stdout=StringIO(), stderr=StringIO())
+    return members / (time.perf_counter() - started), _peak_mb()
 
 
 def run(size: int, write: Callable[[str], None]) -> None:
-    generator = Generator(seed=4242)
-    rows: list[tuple[str, str]] = []
+    if connection.vendor != "postgresql":
+        raise CommandError("bench members measures PostgreSQL (COPY, pg_class estimates): set DATABASE_URL.")
+    results: dict[str, object] = {}
+    with bulk.query_log_off(), BenchSchema():
+        small = max(1, size // 10)
+        results["demo_small"] = _demo(small)
+        results["demo_large"] = _demo(size - small) if size > small else results["demo_small"]
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE members_member")
+        plain = _plain_model()
+        with connection.schema_editor() as editor:
+            editor.create_model(plain)
+        _fill_plain(plain, Member.objects.count())
+        results |= _lookups(plain)
+        results |= _member_list(plain, results.pop("search_terms"), results.pop("plain_terms"))
+        results |= _sign_ups(size)
+    _report(size, results, write)
+
+
+def _lookups(plain: type[models.Model]) -> dict[str, object]:
+    # A random sample without ORDER BY random() over the whole table: random keys, then the rows.
+    top = Member.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    keys = random.Random(1).sample(range(1, top + 1), min(LOOKUPS * 2, top))
+    sample = list(Member.objects.filter(pk__in=keys, is_staff=False).values_list("email", flat=True)[:LOOKUPS])
+    plain_emails = list(plain.objects.filter(pk__in=keys).values_list("email", flat=True)[:LOOKUPS])
+    encrypted_queue, plain_queue = cycle(sample), cycle(plain_emails)
+    with connection.cursor() as cursor:
+        def raw_plain() -> object:
+            cursor.execute("SELECT id FROM bench_plain_member WHERE email = %s", [next(plain_queue)])
+            return cursor.fetchone()
+
+        def raw_blind() -> object:
+            cursor.execute("SELECT id FROM members_member WHERE email_index = %s",
+                           [blind_index("email", next(encrypted_queue))])
+            return cursor.fetchone()
+
+        raw_plain_s = statistics.median(_per_call(raw_plain, len(plain_emails)))
+        raw_blind_s = statistics.median(_per_call(raw_blind, len(sample)))
+    orm_blind, orm_plain = _alternating(lambda: Member.objects.by_email(next(encrypted_queue)).get(),
+                                        lambda: plain.objects.get(email=normalize_email(next(plain_queue))), 1000)
+    orm_blind_s, orm_plain_s = statistics.median(orm_blind), statistics.median(orm_plain)
+    return {"raw_plain": raw_plain_s, "raw_blind": raw_blind_s, "orm_blind": orm_blind_s, "orm_plain": orm_plain_s,
+            "search_terms": sample[:LIST_SAMPLES], "plain_terms": plain_emails[:LIST_SAMPLES]}
+
+
+def _member_list(plain: type[models.Model], terms: list[str], plain_terms: list[str]) -> dict[str, object]:
+    """The officer's member list (first pages, rendered) and an exact search (the admin's search through
+    the blind indexes, then its page), against the same pages on the plaintext copy."""
+    plain_admin, site = _plain_admin(plain)
+    member_admin = admin.site._registry[Member]
+    officer = Member(is_staff=True, is_superuser=True, status=Member.Status.ACTIVE)
+    factory = RequestFactory()
+    pages = max(1, min(5, Member.objects.count() // member_admin.list_per_page))  # the first pages
+    set_urlconf(_BenchUrls(site))
     try:
-        with transaction.atomic():
-            started = time.perf_counter()
-            created = 0
-            while created < size:
-                batch = list(generator.member_rows(min(5000, size - created), 10_000_000 + created))
-                services.member_bulk_create(rows=batch, password_hash=make_password(None), batch_size=1000)
-                rows.extend((row["email"], row["login_id"]) for row in batch)
-                created += len(batch)
-            insert_seconds = time.perf_counter() - started
-            with connection.cursor() as cursor:
-                # The baseline: the same emails in a plaintext column with an ordinary index.
-                cursor.execute("CREATE TEMPORARY TABLE bench_plain_email (id bigint PRIMARY KEY, email varchar(254))")
-                cursor.executemany("INSERT INTO bench_plain_email VALUES (%s, %s)",
-                                   [(n, email.lower()) for n, (email, _) in enumerate(rows)])
-                cursor.execute("CREATE INDEX bench_plain_email_idx ON bench_plain_email (email)")
-                cursor.execute("ANALYZE bench_plain_email" if connection.vendor == "postgresql" else "ANALYZE")
-                if connection.vendor == "postgresql":
-                    cursor.execute("ANALYZE members_member")
-                picks = [email for email, _ in random.Random(1).sample(rows, min(LOOKUPS, len(rows)))]
-                queue = cycle(picks)
+        def page(model_admin: admin.ModelAdmin, url: str) -> Callable[[], object]:
+            def show() -> object:
+                request = factory.get(url, {"p": random.randrange(1, pages + 1)})
+                request.user, request.current_app = officer, model_admin.admin_site.name
+                return model_admin.changelist_view(request).render()
+            return show
 
-                def plain() -> object:
-                    cursor.execute("SELECT id FROM bench_plain_email WHERE email = %s", [next(queue).lower()])
-                    return cursor.fetchone()
+        def search(model_admin: admin.ModelAdmin, terms: list[str]) -> Callable[[], object]:
+            queue = cycle(terms)
 
-                def blind() -> object:
-                    cursor.execute("SELECT id FROM members_member WHERE email_index = %s",
-                                   [blind_index("email", next(queue))])
-                    return cursor.fetchone()
+            def find() -> object:
+                request = factory.get("/")
+                request.user = officer
+                queryset = model_admin.get_queryset(request).only(*model_admin.list_columns)
+                found, _distinct = model_admin.get_search_results(request, queryset, next(queue))
+                return [[str(column(row)) if callable(column) else getattr(row, column)
+                         for column in model_admin.list_display] for row in found[:100]]
+            return find
 
-                plain_seconds = _per_call(plain, len(picks))
-                blind_seconds = _per_call(blind, len(picks))
-            orm_seconds = _per_call(lambda: Member.objects.by_email(random.choice(picks)).get(), 500)
-            page_ids = list(Member.objects.order_by("-pk").values_list("pk", flat=True)[: 100 * PAGES])
-            encrypted = [f.attname for f in Member._meta.concrete_fields if isinstance(f, EncryptedFieldMixin)]
-            pages = cycle([page_ids[i : i + 100] for i in range(0, len(page_ids), 100)])
-            page_seconds = _per_call(lambda: list(Member.objects.filter(pk__in=next(pages))), PAGES)
-            cipher_only = _per_call(lambda: list(Member.objects.filter(pk__in=next(pages)).only("pk")), PAGES)
-            raise _Rollback
-    except _Rollback:
-        pass
-    write(f"members bench on {connection.vendor}: {size:,} members, {len(encrypted)} encrypted fields each")
-    write(f"{'measure':<46}{'value':>14}{'ratio':>10}")
-    write(f"{'insert (bulk, validated, encrypted)':<46}{size / insert_seconds:>10,.0f} /s{'':>10}")
-    write(f"{'lookup by email, plaintext indexed column':<46}{plain_seconds * 1e6:>11,.0f} µs{1:>10.2f}")
-    write(f"{'lookup by email, blind index (HMAC + index)':<46}{blind_seconds * 1e6:>11,.0f} µs"
-          f"{blind_seconds / plain_seconds:>10.2f}")
-    write(f"{'  same through the ORM (Member.objects.by_email)':<46}{orm_seconds * 1e6:>11,.0f} µs"
-          f"{orm_seconds / plain_seconds:>10.2f}")
-    write(f"{'100-row page, primary keys only':<46}{cipher_only * 1e3:>11.2f} ms{1:>10.2f}")
-    write(f"{'100-row page, every field decrypted':<46}{page_seconds * 1e3:>11.2f} ms"
-          f"{page_seconds / cipher_only:>10.2f}")
-    write(f"{'  decryption alone (difference)':<46}{(page_seconds - cipher_only) * 1e3:>11.2f} ms{'':>10}")
-    target_lookup = "met" if blind_seconds <= 1.5 * plain_seconds else "NOT met"
-    target_page = "met" if page_seconds - cipher_only < 0.010 else "NOT met"
-    write(f"targets: blind-index lookup within 1.5x of plaintext: {target_lookup}; "
-          f"100-row page decrypts in under 10 ms: {target_page}")
+        list_encrypted, list_plain = _alternating(page(member_admin, "/admin/members/member/"),
+                                                  page(plain_admin, "/bench-admin/members/plainmember/"),
+                                                  LIST_SAMPLES)
+        search_encrypted, search_plain = _alternating(search(member_admin, terms), search(plain_admin, plain_terms),
+                                                      LIST_SAMPLES)
+        return {"list_encrypted": list_encrypted, "list_plain": list_plain,
+                "search_encrypted": search_encrypted, "search_plain": search_plain}
+    finally:
+        set_urlconf(None)
+
+
+def _sign_ups(size: int) -> dict[str, object]:
+    """member_create without a password hash, each in its own transaction, as a sign-up is."""
+    count = min(SIGN_UPS, max(100, size))
+    generator = Generator(seed=99)
+    rows = [generator.member_row(90_000_000 + n) for n in range(count)]
+    started = time.perf_counter()
+    for row in rows:
+        services.member_create(password=None, **row)
+    single = count / (time.perf_counter() - started)
+    rows = [generator.member_row(92_000_000 + n) for n in range(count)]
+    started = time.perf_counter()
+    with transaction.atomic():  # the same calls without a commit (and its fsync) each
+        for row in rows:
+            services.member_create(password=None, **row)
+    no_commit = count / (time.perf_counter() - started)
+    rows = [generator.member_row(91_000_000 + n) for n in range(count)]
+    started = time.perf_counter()
+    with transaction.atomic():
+        services.member_bulk_create(rows=rows, password_hash=make_password(None))
+    return {"sign_up": single, "sign_up_no_commit": no_commit, "bulk": count / (time.perf_counter() - started)}
+
+
+def _report(size: int, r: dict, write: Callable[[str], None]) -> None:
+    small = max(1, size // 10)
+    (rate_small, peak_small), (rate_large, peak_large) = r["demo_small"], r["demo_large"]
+    le, lp, se, sp = r["list_encrypted"], r["list_plain"], r["search_encrypted"], r["search_plain"]
+    encrypted = sum(isinstance(f, EncryptedFieldMixin) for f in Member._meta.concrete_fields)
+    write(f"members bench on {connection.vendor}: {size:,} members, {encrypted} encrypted fields each "
+          f"(schema {SCHEMA}, dropped at the end)")
+    write(f"{'measure':<52}{'value':>14}{'ratio':>10}")
+    rows = [
+        (f"demo data, first {small:,} members", f"{rate_small:>10,.0f} /s", ""),
+        (f"demo data, up to {size:,} members", f"{rate_large:>10,.0f} /s", f"{rate_large / rate_small:>10.2f}"),
+        (f"peak memory at {small:,}", f"{peak_small:>11,.0f} MB", ""),
+        (f"peak memory at {size:,}", f"{peak_large:>11,.0f} MB", f"{peak_large / peak_small:>10.2f}"),
+        ("lookup by email, plaintext indexed column (SQL)", f"{r['raw_plain'] * 1e6:>11,.0f} µs", f"{1:>10.2f}"),
+        ("lookup by email, blind index (HMAC + index, SQL)", f"{r['raw_blind'] * 1e6:>11,.0f} µs",
+         f"{r['raw_blind'] / r['raw_plain']:>10.2f}"),
+        ("lookup by email, unencrypted model (ORM)", f"{r['orm_plain'] * 1e6:>11,.0f} µs", f"{1:>10.2f}"),
+        ("lookup by email, Member.objects.by_email (ORM)", f"{r['orm_blind'] * 1e6:>11,.0f} µs",
+         f"{r['orm_blind'] / r['orm_plain']:>10.2f}"),
+        ("member list p50, unencrypted model", f"{statistics.median(lp) * 1e3:>11.1f} ms", f"{1:>10.2f}"),
+        ("member list p50, Member", f"{statistics.median(le) * 1e3:>11.1f} ms",
+         f"{statistics.median(le) / statistics.median(lp):>10.2f}"),
+        ("member list p95, unencrypted model", f"{_p95(lp) * 1e3:>11.1f} ms", f"{1:>10.2f}"),
+        ("member list p95, Member", f"{_p95(le) * 1e3:>11.1f} ms", f"{_p95(le) / _p95(lp):>10.2f}"),
+        ("exact search p50, unencrypted model", f"{statistics.median(sp) * 1e3:>11.1f} ms", f"{1:>10.2f}"),
+        ("exact search p50, Member (blind indexes)", f"{statistics.median(se) * 1e3:>11.1f} ms",
+         f"{statistics.median(se) / statistics.median(sp):>10.2f}"),
+        ("exact search p95, unencrypted model", f"{_p95(sp) * 1e3:>11.1f} ms", f"{1:>10.2f}"),
+        ("exact search p95, Member (blind indexes)", f"{_p95(se) * 1e3:>11.1f} ms", f"{_p95(se) / _p95(sp):>10.2f}"),
+        ("sign-up (member_create, no password hash)", f"{r['sign_up']:>10,.0f} /s", f"{1:>10.2f}"),
+        ("  same, all in one transaction (no commit each)", f"{r['sign_up_no_commit']:>10,.0f} /s",
+         f"{r['sign_up_no_commit'] / r['sign_up']:>10.2f}"),
+        ("member_bulk_create", f"{r['bulk']:>10,.0f} /s", f"{r['bulk'] / r['sign_up']:>10.2f}"),
+    ]
+    for label, value, ratio in rows:
+        write(f"{label:<52}{value:>14}{ratio:>10}")
+    checks = [
+        ("demo data peak memory at N within 1.5x of N/10", peak_large <= 1.5 * peak_small),
+        ("member list p95 under 100 ms", _p95(le) < 0.100),
+        ("member list p95 within 1.10x of unencrypted", _p95(le) <= 1.10 * _p95(lp)),
+        ("exact search p95 under 100 ms", _p95(se) < 0.100),
+        ("exact search p95 within 1.10x of unencrypted", _p95(se) <= 1.10 * _p95(sp)),
+        ("sign-up at 1,000/s or more", r["sign_up"] >= 1000),
+    ]
+    write("targets: " + "; ".join(f"{label}: {'met' if ok else 'NOT met'}" for label, ok in checks))

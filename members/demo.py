@@ -27,6 +27,14 @@ AREA_CODES = ["02", "031", "032", "042", "051", "053", "062"]
 ADDRESSES = ["서울특별시 강남구 테헤란로", "서울특별시 마포구 월드컵북로", "경기도 성남시 분당구 판교역로",
              "부산광역시 해운대구 센텀중앙로", "대전광역시 유성구 대학로", "인천광역시 연수구 송도과학로"]
 
+# Mobile numbers from serials: MOBILE_STRIDE is prime and shares no factor with MOBILE_SPACE, so serial ->
+# number is one-to-one modulo MOBILE_SPACE. The space is 010-2000-0000 to 010-9999-9999 less 010-5970 to
+# 010-5999, which are not assigned (libphonenumber's data: the validators refuse them).
+MOBILE_SPACE = 79_700_000
+MOBILE_UNASSIGNED = (5970, 30)  # first middle part not assigned, and how many follow it
+MOBILE_STRIDE = 7_919
+MOBILE_OFFSET = 31_415_926
+
 # Courses the demo enrols members in; the flags follow policy §1 and §2.
 COURSES = [
     {"code": "refund-excel", "title": "[고용보험 환급] 실무 엑셀 데이터 분석", "is_employment_insurance_refund": True},
@@ -58,8 +66,7 @@ class Generator:
             "login_id": f"{surname_roman}{r1[0]}{r2[0]}{serial}",
             "name": surname + g1 + g2,
             "email": f"{r1}{r2}.{surname_roman}{serial}@{domain}",
-            # 010-597X to 010-599X are not assigned (libphonenumber's data); 010-0XXX and 010-1XXX are not issued.
-            "mobile": f"010-{self.random.choice('2346789')}{self.digits(3)}-{self.digits(4)}",
+            "mobile": self.mobile(serial),
             "company_name": company,
             "department": self.random.choice(DEPARTMENTS),
             "job_title": self.random.choice(JOB_TITLES),
@@ -70,6 +77,16 @@ class Generator:
         if self.random.random() < 0.3:
             row["home_address"] = f"{self.random.choice(ADDRESSES)} {self.random.randrange(1, 400)}"
         return row
+
+    @staticmethod
+    def mobile(serial: int) -> str:
+        """A 010 number that no other serial gets (for serials below MOBILE_SPACE): the serial is spread over
+        the assigned subscriber numbers from 2000-0000 to 9999-9999 by a bijection, so numbers look random."""
+        number = (serial * MOBILE_STRIDE + MOBILE_OFFSET) % MOBILE_SPACE
+        middle = 2000 + number // 10_000
+        if middle >= MOBILE_UNASSIGNED[0]:
+            middle += MOBILE_UNASSIGNED[1]
+        return f"010-{middle}-{number % 10_000:04d}"
 
     def member_rows(self, count: int, first_serial: int) -> Iterator[dict[str, Any]]:
         for serial in range(first_serial, first_serial + count):

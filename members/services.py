@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -149,20 +150,33 @@ def _constraint_field(instance: Any, error: ValidationError) -> str:
     return NON_FIELD_ERRORS
 
 
+# Set by members.bulk while it validates a batch: the checks that need the database (unique constraints,
+# foreign keys, identifiers already held) are then made once for the whole batch instead of once per row.
+IN_BATCH: ContextVar[bool] = ContextVar("members_services_in_batch", default=False)
+
+
 def _errors_of(instance: Any, *, exclude: list[str] | None = None,
                labels: Mapping[str, Any] | None = None) -> dict[str, list]:
     """Validation errors of one record by field, each naming its field; kept lazy, so they are read in
-    the reader's language. `labels` names a field as the caller's form calls it."""
+    the reader's language. `labels` names a field as the caller's form calls it. The same checks as
+    full_clean(), made the way a batch makes them (members.bulk): fields, clean() and check constraints
+    without a statement, then (outside a batch) the unique constraints and foreign keys in one SELECT each."""
+    from members import bulk
+
     labels = labels or {}
     control = _control_character_errors(instance, exclude or [])
     errors: dict[str, list] = {}
     try:
-        instance.full_clean(exclude=[*(exclude or []), *control])
+        bulk.row_clean(instance, exclude=[*(exclude or []), *control])
     except ValidationError as error:
         for name, items in error.error_dict.items():
             for item in items:
                 field = _constraint_field(instance, item) if name == NON_FIELD_ERRORS else name
                 errors.setdefault(field, []).append(_named(instance, field, item, labels.get(field)))
+    if not IN_BATCH.get():
+        failed = set(exclude or ()) | set(errors) | set(control)
+        for name, messages in bulk.batch_errors(type(instance), [instance], exclude=failed)[0].items():
+            errors.setdefault(name, []).extend(_named(instance, name, item, labels.get(name)) for item in messages)
     return errors | control
 
 
@@ -187,7 +201,8 @@ def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, 
     each kind under every basis it was collected for; a different number is refused (only a correction,
     sensitive_identifier_correct, changes it). Errors are keyed by the caller's field names: `keys` maps
     value, legal_basis and reissued to them (rrn, rrn_legal_basis, rrn_reissued)."""
-    held = member.pk and member.sensitive_identifiers.filter(kind=kind).first()
+    # In a batch the members' identifiers are checked once for all rows (members.bulk).
+    held = member.pk and not IN_BATCH.get() and member.sensitive_identifiers.filter(kind=kind).first()
     candidate = SensitiveIdentifier(member=member, kind=kind, value=value, legal_basis=legal_basis or "",
                                     reissued=reissued, collected_at=timezone.now())
     label = IDENTIFIER_LABELS.get(kind)
@@ -216,7 +231,8 @@ def _save(*instances: Any, keys: Mapping[str, str] | None = None, labels: Mappin
     caller, and worded with the caller's label for the field when `labels` gives one."""
     saved = [instance for instance in instances if instance is not None]
     try:
-        with transaction.atomic():
+        # No savepoint of its own: every caller is a service in @transaction.atomic, which rolls back on the error.
+        with transaction.atomic(savepoint=False):
             for instance in saved:
                 instance.save()
     except IntegrityError as error:
@@ -335,13 +351,15 @@ def sensitive_identifier_correct(*, identifier: SensitiveIdentifier, value: str,
     return identifier
 
 
-@transaction.atomic
-def enrollment_create(*, member: Member, course: Course, started_on: datetime.date, ended_on: datetime.date,
-                      payment_method: str, applied_ip: str | None = None,
-                      shipping_address: str | None = "", shipping_phone: str | None = "", rrn: str | None = None,
-                      rrn_reissued: bool = False, card_number: str | None = None) -> Enrollment:
-    """Enrol a member. Policy §1: a refund, SME core-job or insurance-required course collects 주민등록번호,
-    a 내일배움카드 payment collects the card number; neither is collected for any other course or method."""
+def enrollment_checked(*, member: Member, course: Course, started_on: datetime.date, ended_on: datetime.date,
+                       payment_method: str, held: set[str], applied_ip: str | None = None,
+                       shipping_address: str | None = "", shipping_phone: str | None = "", rrn: str | None = None,
+                       rrn_reissued: bool = False, card_number: str | None = None,
+                       ) -> tuple[Enrollment, list[SensitiveIdentifier], list[SensitiveIdentifierBasis],
+                                  dict[str, list]]:
+    """enrollment_create's rules, without saving: the enrolment, the identifiers it collects, the bases they
+    are held under, the errors. `held` is the kinds of identifier the member already has (members.bulk
+    passes it for a whole batch)."""
     enrollment = Enrollment(member=member, course=course, started_on=started_on, ended_on=ended_on,
                             payment_method=payment_method, applied_ip=applied_ip or None,
                             shipping_address=(shipping_address or "").strip(),
@@ -350,7 +368,6 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
     identifiers: list[Any] = []
     bases: list[Any] = []
     kinds = SensitiveIdentifier.Kind
-    held = set(member.sensitive_identifiers.values_list("kind", flat=True))
     if rrn and not course.requires_rrn:
         errors["rrn"] = [_("Resident registration number: collected only for an employment-insurance refund, "
                            "SME core-job or insurance-required course (privacy policy §1).")]
@@ -382,6 +399,22 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
                                               enrollment=enrollment))
     elif payment_method == PaymentMethod.NAEIL_CARD:
         errors["card_number"] = [_("Card number: required to pay by Naeil learning card.")]
+    return enrollment, identifiers, [basis for basis in bases if basis is not None], errors
+
+
+@transaction.atomic
+def enrollment_create(*, member: Member, course: Course, started_on: datetime.date, ended_on: datetime.date,
+                      payment_method: str, applied_ip: str | None = None,
+                      shipping_address: str | None = "", shipping_phone: str | None = "", rrn: str | None = None,
+                      rrn_reissued: bool = False, card_number: str | None = None) -> Enrollment:
+    """Enrol a member. Policy §1: a refund, SME core-job or insurance-required course collects 주민등록번호,
+    a 내일배움카드 payment collects the card number; neither is collected for any other course or method."""
+    held = set(member.sensitive_identifiers.values_list("kind", flat=True))
+    enrollment, identifiers, bases, errors = enrollment_checked(
+        member=member, course=course, started_on=started_on, ended_on=ended_on, payment_method=payment_method,
+        applied_ip=applied_ip, shipping_address=shipping_address, shipping_phone=shipping_phone, rrn=rrn,
+        rrn_reissued=rrn_reissued, card_number=card_number, held=held)
+    kinds = SensitiveIdentifier.Kind
     if errors:
         raise ValidationError(errors)
     for identifier in identifiers:
@@ -397,14 +430,21 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
 def payment_record(*, enrollment: Enrollment, amount: int, method: str,
                    paid_at: datetime.datetime | None = None) -> Payment:
     """Record a payment against its contract (the enrolment); kept five years (전자상거래법)."""
-    payment = Payment(enrollment=enrollment, amount=amount, method=method, paid_at=paid_at or timezone.now())
-    errors = _errors_of(payment)
-    if method != enrollment.payment_method and not errors:
-        errors["method"] = [_("Payment method: must match the method chosen on enrolment.")]
+    payment, errors = payment_checked(enrollment=enrollment, amount=amount, method=method, paid_at=paid_at)
     if errors:
         raise ValidationError(errors)
     _save(payment)
     return payment
+
+
+def payment_checked(*, enrollment: Enrollment, amount: int, method: str,
+                    paid_at: datetime.datetime | None = None) -> tuple[Payment, dict[str, list]]:
+    """payment_record's rules, without saving."""
+    payment = Payment(enrollment=enrollment, amount=amount, method=method, paid_at=paid_at or timezone.now())
+    errors = _errors_of(payment)
+    if method != enrollment.payment_method and not errors:
+        errors["method"] = [_("Payment method: must match the method chosen on enrolment.")]
+    return payment, errors
 
 
 @transaction.atomic
@@ -421,12 +461,18 @@ def payment_refund(*, payment: Payment, refunded_at: datetime.datetime | None = 
 
 @transaction.atomic
 def complaint_receive(*, member: Member, summary: str, received_at: datetime.datetime | None = None) -> Complaint:
-    complaint = Complaint(member=member, summary=(summary or "").strip(), received_at=received_at or timezone.now())
-    errors = _errors_of(complaint)
+    complaint, errors = complaint_checked(member=member, summary=summary, received_at=received_at)
     if errors:
         raise ValidationError(errors)
     _save(complaint)
     return complaint
+
+
+def complaint_checked(*, member: Member, summary: str | None,
+                      received_at: datetime.datetime | None = None) -> tuple[Complaint, dict[str, list]]:
+    """complaint_receive's rules, without saving."""
+    complaint = Complaint(member=member, summary=(summary or "").strip(), received_at=received_at or timezone.now())
+    return complaint, _errors_of(complaint)
 
 
 @transaction.atomic
@@ -441,33 +487,41 @@ def complaint_close(*, complaint: Complaint, closed_at: datetime.datetime | None
 
 @transaction.atomic
 def certification_issue(*, member: Member, kind: str, issued_on: datetime.date) -> Certification:
-    certification = Certification(member=member, kind=kind, issued_on=issued_on)
-    errors = _errors_of(certification)
+    certification, errors = certification_checked(member=member, kind=kind, issued_on=issued_on)
     if errors:
         raise ValidationError(errors)
     _save(certification)
     return certification
 
 
+def certification_checked(*, member: Member, kind: str,
+                          issued_on: datetime.date) -> tuple[Certification, dict[str, list]]:
+    """certification_issue's rules, without saving."""
+    certification = Certification(member=member, kind=kind, issued_on=issued_on)
+    return certification, _errors_of(certification)
+
+
 def member_bulk_create(*, rows: Iterable[Mapping[str, Any]], password_hash: str,
                        batch_size: int = 1000) -> list[Member]:
-    """Create many members at once (demo data, benchmarks). Each row is normalised and validated field by
-    field before anything is written; login ID and email uniqueness is left to the database constraints,
-    so a clash rolls the whole call back."""
-    members = []
-    for number, row in enumerate(rows, start=1):
-        values, errors = _normalized(row)
-        member = Member(password=password_hash, **values)
-        errors |= _control_character_errors(member, errors)
-        try:
-            member.clean_fields(exclude=list(errors))
-        except ValidationError as error:
-            errors |= {name: [_named(member, name, item) for item in items] for name, items in error.error_dict.items()}
-        if errors:
-            raise ValidationError({f"row {number}: {name}": messages for name, messages in errors.items()})
-        members.append(member)
+    """Create many members at once (demo data, benchmarks, imports), all or none: every row is normalised
+    and validated like member_create, login ID and email uniqueness checked once per batch (members.bulk)."""
+    from members import bulk
+
+    rows = list(rows)
+    members: list[Member] = []
     with transaction.atomic():
-        return Member.objects.bulk_create(members, batch_size=batch_size)
+        for start in range(0, len(rows), batch_size):
+            try:
+                members += bulk.members_create(rows[start : start + batch_size], password_hash=password_hash)
+            except ValidationError as error:
+                raise ValidationError({_renumbered(key, start): messages
+                                       for key, messages in error.error_dict.items()}) from error
+    return members
+
+
+def _renumbered(key: str, offset: int) -> str:
+    number, _sep, field = key.partition(": ")
+    return f"row {int(number.removeprefix('row ')) + offset}: {field}" if offset else key
 
 
 @transaction.atomic

@@ -32,12 +32,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("area")
-        parser.add_argument("--size", type=int, default=100_000)
+        parser.add_argument("--size", type=int, default=None, help="rows to measure at (default: the area's)")
 
     def handle(self, *args, area: str, size: int, **options) -> None:
         areas = _areas()
         if area not in areas:
             raise CommandError(f"unknown area {area!r}; choose from: {', '.join(sorted(areas))}")
+        size = size if size is not None else getattr(areas[area], "DEFAULT_SIZE", 100_000)
         if size < 1:
             raise CommandError("--size must be at least 1")
         areas[area].run(size, self.stdout.write)

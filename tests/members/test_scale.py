@@ -1,0 +1,341 @@
+"""At a million members: bulk writes checked once per batch, a member list with a fixed number of queries,
+benchmarks that leave the main tables as they were, and sign-ups that issue only the statements they need."""
+
+import datetime
+import re
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from members import bulk, services
+from members.admin_lists import EstimatedCountPaginator
+from members.demo import Generator
+from members.encryption import BlindIndexField
+from members.models import Course, Enrollment, Member, Payment, PaymentMethod, SensitiveIdentifier
+
+pytestmark = pytest.mark.django_db
+
+
+def _statements(**options) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        call_command("demo_data", stdout=StringIO(), stderr=StringIO(), **options)
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def _batch_statements(statements: list[str]) -> list[str]:
+    # The officer's account and the course catalogue are made once per run, not per batch.
+    first = next(n for n, sql in enumerate(statements) if "nextval" in sql)
+    last = max(n for n, sql in enumerate(statements) if sql.startswith("COPY"))
+    return statements[first : last + 1]
+
+
+def test_demo_data_statements_per_batch_do_not_grow_with_the_batch_size():
+    # given / when: one batch of 100 members, then one batch of 400
+    small = _batch_statements(_statements(members=100, batch_size=100, seed=7))
+    large = _batch_statements(_statements(members=400, batch_size=400, seed=7))
+    # then: the same statements, however many members the batch holds
+    assert len(large) == len(small)
+    assert len(large) / 400 < 0.05
+    assert sum(sql.startswith("COPY") for sql in large) == 6  # members, identifiers, enrolments, payments, ...
+
+
+def test_demo_data_statements_grow_with_the_number_of_batches_only():
+    # when
+    four_batches = _batch_statements(_statements(members=200, batch_size=50, seed=7))
+    # then: a handful of statements per batch, none per member
+    assert len(four_batches) <= 4 * 20
+
+
+def test_demo_data_makes_logins_emails_and_mobiles_unique_across_runs():
+    # when: the same seed twice, as a second `make run` does
+    call_command("demo_data", members=30, seed=1, stdout=StringIO(), stderr=StringIO())
+    call_command("demo_data", members=30, seed=1, stdout=StringIO(), stderr=StringIO())
+    # then
+    members = list(Member.objects.filter(is_staff=False))
+    assert len(members) == 60
+    for field in ("login_id", "email", "mobile"):
+        assert len({getattr(member, field) for member in members}) == 60, field
+
+
+def test_demo_data_shows_a_progress_bar():
+    err = StringIO()
+    call_command("demo_data", members=30, batch_size=10, stdout=StringIO(), stderr=err)
+    assert re.search(r"members \[#+\.*\] 30/30 100%", err.getvalue())
+
+
+def test_demo_data_sends_members_bulk_created_inside_the_batch_transaction():
+    from members.signals import members_bulk_created
+
+    seen = []
+
+    def receiver(sender, members, channel, **kwargs):
+        seen.append((len(members), channel, all(m.pk for m in members), connection.in_atomic_block))
+
+    members_bulk_created.connect(receiver)
+    try:
+        call_command("demo_data", members=25, batch_size=10, stdout=StringIO(), stderr=StringIO())
+    finally:
+        members_bulk_created.disconnect(receiver)
+    assert seen == [(10, "import", True, True), (10, "import", True, True), (5, "import", True, True)]
+
+
+# --- bulk paths validate like the single-row services -----------------------------------------------------
+
+def _rows(count: int, first: int = 1) -> list[dict]:
+    return list(Generator(3).member_rows(count, first))
+
+
+def test_bulk_members_refuse_a_clash_inside_the_batch_and_with_a_saved_member_naming_row_and_field():
+    # given
+    saved = services.member_create(login_id="taken01", password=None, name="김민수", email="taken@example.com")
+    rows = _rows(3)
+    rows[1]["email"] = "TAKEN@example.com"
+    rows[2]["login_id"] = rows[0]["login_id"]
+    # when
+    with pytest.raises(ValidationError) as caught:
+        bulk.members_create(rows, password_hash="!")
+    # then: the same messages as member_create, under the row and the field typed
+    errors = caught.value.message_dict
+    assert errors["row 2: email"] == ["Email: this email address is already registered."]
+    assert errors["row 3: login_id"] == ["Login ID: this login ID is already in use."]
+    assert Member.objects.exclude(pk=saved.pk).count() == 0
+
+
+def test_bulk_members_use_the_field_validators_and_name_the_field():
+    rows = _rows(2)
+    rows[1]["mobile"] = "011-12"
+    with pytest.raises(ValidationError) as caught:
+        bulk.members_create(rows, password_hash="!")
+    assert list(caught.value.message_dict) == ["row 2: mobile"]
+    assert Member.objects.count() == 0
+
+
+def test_bulk_learning_records_apply_the_enrolment_rules_of_the_service():
+    # given
+    members = bulk.members_create(_rows(2), password_hash="!")
+    python = Course.objects.create(code="py", title="파이썬")
+    refund = Course.objects.create(code="refund", title="환급", is_employment_insurance_refund=True)
+    started = datetime.date(2024, 3, 1)
+    records = bulk.LearningRecords(members, members_are_new=True)
+    # when: an RRN for a course that does not collect one, and a refund course without one
+    records.enrollment(1, member=members[0], course=python, started_on=started, ended_on=started,
+                       payment_method=PaymentMethod.CORPORATE_INVOICE, rrn="900101-1234568")
+    records.enrollment(2, member=members[1], course=refund, started_on=started, ended_on=started,
+                       payment_method=PaymentMethod.CORPORATE_INVOICE)
+    with pytest.raises(ValidationError) as caught:
+        records.save()
+    # then: enrollment_create's own messages
+    errors = caught.value.message_dict
+    assert errors["row 1: rrn"][0].startswith("Resident registration number: collected only for")
+    assert errors["row 2: rrn"][0].startswith("Resident registration number: required to enrol")
+    assert not Enrollment.objects.exists()
+
+
+def test_bulk_learning_records_check_constraints_and_payment_rules_without_a_statement_per_row():
+    # given
+    members = bulk.members_create(_rows(3), password_hash="!")
+    course = Course.objects.create(code="py", title="파이썬")
+    records = bulk.LearningRecords(members, members_are_new=True)
+    started = datetime.date(2024, 3, 1)
+    enrollment = records.enrollment(1, member=members[0], course=course, started_on=started,
+                                    ended_on=started - datetime.timedelta(days=1),
+                                    payment_method=PaymentMethod.CREDIT_CARD)
+    good = records.enrollment(2, member=members[1], course=course, started_on=started, ended_on=started,
+                              payment_method=PaymentMethod.CREDIT_CARD)
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        records.payment(2, enrollment=good, amount=1000, method=PaymentMethod.BANK_TRANSFER)
+        records.payment(3, enrollment=good, amount=0, method=PaymentMethod.CREDIT_CARD)
+    # then
+    assert len(captured.captured_queries) == 0
+    with pytest.raises(ValidationError) as caught:
+        records.save()
+    errors = caught.value.message_dict
+    assert errors["row 1: __all__"] == ["End date: a course cannot end before it starts."]
+    assert errors["row 2: method"] == ["Payment method: must match the method chosen on enrolment."]
+    assert errors["row 3: __all__"] == ["Amount: a payment must be more than 0 won."]
+    assert enrollment.pk is None or not Enrollment.objects.filter(pk=enrollment.pk).exists()
+    assert not Payment.objects.exists()
+
+
+def test_bulk_identifier_refused_when_the_member_already_holds_one_of_its_kind():
+    # given: a member saved earlier with an RRN
+    member = services.member_create(login_id="holder01", password=None, name="김민수", email="h@example.com",
+                                    rrn="900101-1234568", rrn_legal_basis="employment_insurance_refund")
+    course = Course.objects.create(code="refund", title="환급", is_employment_insurance_refund=True)
+    records = bulk.LearningRecords([member])
+    # when: held identifiers come from one query, so the course needs no new RRN
+    records.enrollment(1, member=member, course=course, started_on=datetime.date(2024, 1, 1),
+                       ended_on=datetime.date(2024, 1, 2), payment_method=PaymentMethod.CORPORATE_INVOICE)
+    records.save()
+    # then
+    assert Enrollment.objects.filter(member=member).count() == 1
+    assert SensitiveIdentifier.objects.filter(member=member).count() == 1
+
+
+# --- single-row writes -----------------------------------------------------------------------------------
+
+def test_member_create_issues_one_check_select_and_one_insert():
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        services.member_create(login_id="lean01", password=None, name="김민수", email="lean@example.com",
+                               mobile="010-2345-6789")
+    statements = [q["sql"].split()[0] for q in captured.captured_queries]
+    # then: the outer transaction (a savepoint inside the test's), one combined unique check, the INSERT
+    assert statements == ["SAVEPOINT", "SELECT", "INSERT", "RELEASE"]
+
+
+def test_member_check_constraint_is_checked_without_the_database():
+    member = Member(status=Member.Status.WITHDRAWN, withdrawn_at=None)
+    with CaptureQueriesContext(connection) as captured, pytest.raises(ValidationError) as caught:
+        member.validate_constraints(exclude={"login_id_index", "email_index"})
+    assert len(captured.captured_queries) == 0
+    assert "member_withdrawn_at_matches_status" in str(caught.value)
+
+
+def test_member_create_duplicates_keep_their_field_named_messages():
+    services.member_create(login_id="dup01", password=None, name="김민수", email="dup@example.com")
+    with pytest.raises(ValidationError) as caught:
+        services.member_create(login_id="DUP01", password=None, name="김민수", email="Dup@example.com")
+    assert caught.value.message_dict == {"login_id": ["Login ID: this login ID is already in use."],
+                                         "email": ["Email: this email address is already registered."]}
+
+
+# --- the officer's lists ---------------------------------------------------------------------------------
+
+def _officer_client() -> Client:
+    officer = services.member_create(login_id="officer", password=None, name="신승철", email="o@example.com",
+                                     is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(officer)
+    return client
+
+
+def _list_queries(client: Client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_member_list_runs_the_same_number_of_queries_at_10_and_at_1000_members():
+    # given
+    client = _officer_client()
+    services.member_bulk_create(rows=_rows(10), password_hash="!")
+    at_10 = _list_queries(client, "/admin/members/member/")
+    services.member_bulk_create(rows=_rows(990, first=100), password_hash="!")
+    # when
+    at_1000 = _list_queries(client, "/admin/members/member/")
+    # then
+    assert len(at_1000) == len(at_10)
+    assert sum("COUNT(" in sql.upper() for sql in at_1000) <= 1  # no second count for the full result
+
+
+def test_big_member_list_counts_nothing_and_loads_only_the_shown_columns(monkeypatch):
+    # given: the table looks big to the paginator (its estimate comes from pg_class)
+    client = _officer_client()
+    services.member_bulk_create(rows=_rows(30), password_hash="!")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE members_member")
+    monkeypatch.setattr("members.admin_lists.ESTIMATE_FROM", 5)
+    # when
+    queries = _list_queries(client, "/admin/members/member/")
+    # then
+    assert not any("COUNT(" in sql.upper() for sql in queries)
+    page = next(sql for sql in queries if "FROM \"members_member\"" in sql and "ORDER BY" in sql)
+    for hidden in ("home_address", "employee_number", "ipin_ci", "department", "birth_date"):
+        assert f'"{hidden}"' not in page
+
+
+def test_estimated_paginator_counts_filtered_lists_up_to_a_cap(monkeypatch):
+    services.member_bulk_create(rows=_rows(12), password_hash="!")
+    monkeypatch.setattr("members.admin_lists.ESTIMATE_FROM", 5)
+    paginator = EstimatedCountPaginator(Member.objects.filter(status="active").order_by("pk"), 5)
+    assert paginator.count >= 6  # beyond the cap: the planner's estimate, never below the rows counted
+    small = EstimatedCountPaginator(Member.objects.filter(pk__lt=0).order_by("pk"), 5)
+    assert small.count == 0
+
+
+def test_payment_list_does_not_load_the_enrolments_encrypted_columns():
+    # given
+    client = _officer_client()
+    member = bulk.members_create(_rows(1), password_hash="!")[0]
+    course = Course.objects.create(code="arps", title="ARPS", ships_textbook=True)
+    enrollment = services.enrollment_create(member=member, course=course, started_on=datetime.date(2024, 1, 1),
+                                            ended_on=datetime.date(2024, 1, 1),
+                                            payment_method=PaymentMethod.CREDIT_CARD,
+                                            shipping_address="서울특별시 중구 세종대로 110", applied_ip="10.0.0.1")
+    services.payment_record(enrollment=enrollment, amount=1000, method=PaymentMethod.CREDIT_CARD)
+    # when
+    queries = _list_queries(client, "/admin/members/payment/")
+    # then
+    joined = "\n".join(queries)
+    assert "ARPS" not in joined  # the course title is read from the row, not typed into the SQL
+    for column in ("applied_ip", "shipping_address", "shipping_phone"):
+        assert column not in joined
+
+
+def test_no_pattern_index_on_any_blind_index_column():
+    # given: the blind-index columns of every model
+    from django.apps import apps
+
+    columns = {(model._meta.db_table, field.column) for model in apps.get_models()
+               for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        indexes = cursor.fetchall()
+    # then: each is indexed by a plain B-tree, none by a varchar_pattern_ops "_like" index
+    for table, column in columns:
+        on_column = [(name, sql) for t, name, sql in indexes if t == table and f"({column})" in sql]
+        assert on_column, (table, column)
+        for name, sql in on_column:
+            assert not name.endswith("_like"), name
+            assert "pattern_ops" not in sql, name
+            assert "USING btree" in sql
+
+
+# --- benchmarks leave no trace ---------------------------------------------------------------------------
+
+def _member_table() -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), pg_total_relation_size('public.members_member') FROM public.members_member")
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_members_leaves_the_member_table_as_it_found_it_and_no_query_log():
+    # given
+    services.member_bulk_create(rows=_rows(20), password_hash="!")
+    before = _member_table()
+    # when: with DEBUG on, which keeps a query log
+    with override_settings(DEBUG=True):
+        call_command("bench", "members", size=200, stdout=StringIO())
+        logged = len(connection.queries_log)
+    # then: same rows, same size (no dead rows, no bloat), no schema left, the statements not kept
+    assert _member_table() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench%%'")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SHOW search_path")
+        assert "bench" not in cursor.fetchone()[0]
+    assert logged == 0
+
+
+def test_enrollment_create_reads_only_what_its_rules_need():
+    # given
+    member = services.member_create(login_id="learner01", password=None, name="김민수", email="l@example.com")
+    course = Course.objects.create(code="refund", title="환급", is_employment_insurance_refund=True)
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        services.enrollment_create(member=member, course=course, started_on=datetime.date(2024, 1, 1),
+                                   ended_on=datetime.date(2024, 1, 2), payment_method=PaymentMethod.CORPORATE_INVOICE,
+                                   rrn="900101-1234568")
+    statements = [q["sql"].split()[0] for q in captured.captured_queries]
+    # then: the kinds held, the identifier held, its unique check, two INSERTs; no per-constraint or
+    # foreign-key SELECT and no savepoint of _save's own
+    assert statements == ["SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "RELEASE"]
