@@ -23,14 +23,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, models, transaction
 from django.test import RequestFactory
-from django.urls import path, set_urlconf
+from django.urls import include, path, set_urlconf
 from django_cryptography.fields import EncryptedMixin
 
 from members import bulk, masking, services
 from members.admin import MemberAdmin
 from members.admin_lists import BigChangeListMixin
 from members.demo import Generator
-from members.encryption import BlindIndexField, EncryptedFieldMixin, blind_index
+from members.encryption import BlindIndexField, EncryptedFieldMixin, blind_index, seal_field_of
 from members.models import Member
 from members.validators import normalize_email
 
@@ -195,7 +195,8 @@ class _BenchUrls:
     """A URLconf with the project's admin and the bench's twin admin, for the list pages' links."""
 
     def __init__(self, site: admin.AdminSite) -> None:
-        self.urlpatterns = [path("admin/", admin.site.urls), path("bench-admin/", site.urls)]
+        self.urlpatterns = [path("admin/", admin.site.urls), path("bench-admin/", site.urls),
+                            path("i18n/", include("django.conf.urls.i18n"))]  # the admin's language switch
 
 
 # --- the run ----------------------------------------------------------------------------------------------
@@ -231,7 +232,9 @@ def _lookups(plain: type[models.Model]) -> dict[str, object]:
     # A random sample without ORDER BY random() over the whole table: random keys, then the rows.
     top = Member.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     keys = random.Random(1).sample(range(1, top + 1), min(LOOKUPS * 2, top))
-    sample = list(Member.objects.filter(pk__in=keys, is_staff=False).values_list("email", flat=True)[:LOOKUPS])
+    # Read through the model: an encrypted column's raw value is a token sealed to its row.
+    sample = [member.email for member in
+              Member.objects.filter(pk__in=keys, is_staff=False).only("email", "seal")[:LOOKUPS]]
     plain_emails = list(plain.objects.filter(pk__in=keys).values_list("email", flat=True)[:LOOKUPS])
     encrypted_queue, plain_queue = cycle(sample), cycle(plain_emails)
     with connection.cursor() as cursor:
@@ -276,7 +279,9 @@ def _member_list(plain: type[models.Model], terms: list[str], plain_terms: list[
             def find() -> object:
                 request = factory.get("/")
                 request.user = officer
-                queryset = model_admin.get_queryset(request).only(*model_admin.list_columns)
+                seal = seal_field_of(model_admin.model)  # opens the encrypted columns it shows
+                queryset = model_admin.get_queryset(request).only(*model_admin.list_columns,
+                                                                 *([seal.name] if seal else []))
                 found, _distinct = model_admin.get_search_results(request, queryset, next(queue))
                 return [[str(column(row)) if callable(column) else getattr(row, column)
                          for column in model_admin.list_display] for row in found[:100]]
