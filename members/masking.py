@@ -16,6 +16,8 @@ from members.encryption import Undecryptable
 from members.validators import normalize_phone
 
 NON_DIGITS = re.compile(r"[^0-9]")
+# The stored forms of phone numbers: 010-1234-5678, 02-123-4567, 0505-929-2693, 1588-1234.
+STORED_PHONE = re.compile(r"0[0-9]{1,3}-[0-9]{3,5}-[0-9]{4}|1[0-9]{3}-[0-9]{4}")
 SECRET = "********"
 
 
@@ -46,8 +48,11 @@ def mask_phone(value: str | None) -> str:
     """The middle part hidden: 010-****-5678, 02-***-4567, ****-1234 for a representative number."""
     if not value:
         return ""
+    # A stored number is already in its hyphenated form (the services normalised and validated it): it is
+    # masked as it stands, without validating it again on every row of a list.
+    stored = STORED_PHONE.fullmatch(value)
     try:
-        parts = normalize_phone(value).split("-")
+        parts = stored.group(0).split("-") if stored else normalize_phone(value).split("-")
     except ValidationError:
         # Not a number we can parse: show at most the last four digits.
         digits = NON_DIGITS.sub("", value)
