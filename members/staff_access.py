@@ -13,7 +13,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, StaffAccessChange
@@ -26,7 +26,8 @@ def permission_name(permission: Permission) -> str:
 
 
 # Django stores a permission's name in English when it migrates ("Can add log entry"); these read it again.
-PERMISSION_ACTIONS = {"add": _("add"), "change": _("change"), "delete": _("delete"), "view": _("view")}
+PERMISSION_ACTIONS = {"add": pgettext_lazy("permission", "add"), "change": pgettext_lazy("permission", "change"),
+                      "delete": pgettext_lazy("permission", "delete"), "view": pgettext_lazy("permission", "view")}
 
 
 def permission_label(permission: Permission) -> str:

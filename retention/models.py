@@ -152,7 +152,7 @@ class SweepReceipt(ArchiveModel):
     """Written in the archive database in the same transaction as a destruction batch, then copied once into
     the ledger (which lives in the main database), so the ledger stays exact across a crash."""
 
-    batch_id = models.UUIDField(_("batch"), unique=True)
+    batch_id = models.UUIDField(pgettext_lazy("retention", "batch"), unique=True)
     run_id = models.UUIDField(_("run"))
     rule = models.CharField(_("retention rule"), max_length=40)
     category = models.CharField(_("data category"), max_length=200)
@@ -212,7 +212,7 @@ class DestructionLog(models.Model):
     count = models.PositiveIntegerField(_("count"))
     method = models.CharField(_("method"), max_length=20, choices=DestructionMethod.choices)
     run_id = models.UUIDField(_("run"), db_index=True)
-    batch_id = models.UUIDField(_("batch"), null=True, blank=True, unique=True)
+    batch_id = models.UUIDField(pgettext_lazy("retention", "batch"), null=True, blank=True, unique=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("approved by"))
     reason = models.TextField(pgettext_lazy("retention", "reason"), blank=True)
@@ -279,8 +279,8 @@ class ArchiveAccess(models.Model):
     archive_key = models.CharField(_("archive key"), max_length=64)
     rule = models.CharField(_("retention rule"), max_length=40)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("opened by"))
-    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+                                  verbose_name=pgettext_lazy("retention", "opened by"))
+    opened_at = models.DateTimeField(pgettext_lazy("retention", "opened at"), default=timezone.now)
     reason = models.TextField(pgettext_lazy("retention", "reason"))
 
     class Meta:

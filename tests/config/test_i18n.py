@@ -61,3 +61,15 @@ def test_every_translatable_string_in_the_templates_reads_korean(tmp_path):
     with translation.override("ko"):
         untranslated = [msgid for msgid in msgids if translation.gettext(msgid) == msgid and msgid != "SHA-256"]
     assert untranslated == []
+
+
+def test_a_word_two_apps_share_reads_as_each_app_means_it():
+    # one catalogue holds one translation per msgid: a word with two meanings gets a context
+    from disclosures.models import ProcessingRestriction
+    from members.staff_access import PERMISSION_ACTIONS
+    from retention.models import ArchiveAccess
+
+    with translation.override("ko"):
+        assert str(ArchiveAccess._meta.get_field("opened_by").verbose_name) == "열람자"
+        assert str(ProcessingRestriction._meta.get_field("opened_at").verbose_name) == "접수 일시"
+        assert str(PERMISSION_ACTIONS["delete"]) == "삭제"
