@@ -112,10 +112,10 @@ class ArchivedRecord(ArchiveModel):
     Holds no member id: the subject is a keyed pseudonym, and the payload only the fields the rule keeps.
     """
 
-    archive_key = models.CharField(_("archive key"), max_length=64, unique=True)
+    archive_key = models.CharField(_("archive key"), max_length=64)
     rule = models.CharField(_("retention rule"), max_length=40, choices=Retention.choices)
     category = models.CharField(_("data category"), max_length=200)
-    subject_key = models.CharField(_("subject (pseudonym)"), max_length=64, db_index=True)
+    subject_key = models.CharField(_("subject (pseudonym)"), max_length=64)
     source = models.CharField(_("source record type"), max_length=100)
     fields = models.JSONField(_("kept fields"), default=list)
     payload = models.BinaryField(_("payload (encrypted)"))
@@ -126,6 +126,12 @@ class ArchivedRecord(ArchiveModel):
     class Meta:
         verbose_name = _("archived record")
         verbose_name_plural = _("archived records")
+        # On PostgreSQL the table is partitioned by destruction month (retention.partitions): a unique key
+        # of a partitioned table includes destroy_after.
+        # archive_key lookups use the unique key's index; a keyed hash needs no pattern (_like) index.
+        constraints = [models.UniqueConstraint(fields=["archive_key", "destroy_after"],
+                                               name="archived_record_key_once")]
+        indexes = [models.Index(fields=["subject_key"], name="archived_record_subject_idx")]
         permissions = [("view_archived_payload", _("Can open an archived payload (with a recorded reason)"))]
 
     def __str__(self) -> str:
@@ -135,14 +141,18 @@ class ArchivedRecord(ArchiveModel):
 class ArchiveDataKey(ArchiveModel):
     """The data key of one archived payload, wrapped by the field key; deleting it destroys the payload."""
 
-    archive_key = models.CharField(_("archive key"), max_length=64, unique=True)
+    archive_key = models.CharField(_("archive key"), max_length=64)
     wrapped = models.BinaryField(_("wrapped data key"))
     wrapped_by = models.CharField(_("field key id"), max_length=16)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The record's: a key lives in the partition of the same destruction month as its payload.
+    destroy_after = models.DateField(_("destroy after"))
 
     class Meta:
         verbose_name = _("archive data key")
         verbose_name_plural = _("archive data keys")
+        constraints = [models.UniqueConstraint(fields=["archive_key", "destroy_after"],
+                                               name="archive_data_key_once")]
 
     def __str__(self) -> str:
         return f"{self.wrapped_by} #{self.pk}"

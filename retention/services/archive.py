@@ -12,6 +12,7 @@ from members.models import Complaint, Enrollment, Member, Payment, SensitiveIden
 from members.registry import member_path
 from retention import crypto
 from retention.models import ArchiveDataKey, ArchivedRecord, RetentionRule, Trigger
+from retention.partitions import months_ensure
 from retention.routers import archive_alias
 
 # Which enrolments a rule covers, and which identifiers it keeps (by the basis they were collected under).
@@ -135,6 +136,7 @@ def archive_write(items: list[ArchiveItem], *, subject: str, at: datetime.dateti
     if not keyed:
         return 0
     wrapped_by = crypto.key_ring_ids()[0].hex()
+    months_ensure(using, {item.destroy_after for item in keyed.values()})
     with transaction.atomic(using=using):
         done = set(ArchivedRecord.objects.using(using).filter(archive_key__in=list(keyed))
                    .values_list("archive_key", flat=True))
@@ -143,7 +145,8 @@ def archive_write(items: list[ArchiveItem], *, subject: str, at: datetime.dateti
             if key in done:
                 continue
             ciphertext, wrapped = crypto.seal(item.values, context=key)
-            keys.append(ArchiveDataKey(archive_key=key, wrapped=wrapped, wrapped_by=wrapped_by, created_at=at))
+            keys.append(ArchiveDataKey(archive_key=key, wrapped=wrapped, wrapped_by=wrapped_by, created_at=at,
+                                       destroy_after=item.destroy_after))
             records.append(ArchivedRecord(
                 archive_key=key, rule=item.rule.code, category=item.rule.data_category, subject_key=subject,
                 source=item.source_label, fields=item.fields, payload=ciphertext, trigger_date=item.trigger_date,
@@ -157,7 +160,8 @@ def archive_write(items: list[ArchiveItem], *, subject: str, at: datetime.dateti
 
 def archived_payload(record: ArchivedRecord) -> dict[str, Any]:
     """The kept fields of one archived record; raises crypto.UndecryptableError once its key is destroyed."""
-    wrapped = (ArchiveDataKey.objects.using(archive_alias()).filter(archive_key=record.archive_key)
+    wrapped = (ArchiveDataKey.objects.using(archive_alias())
+               .filter(archive_key=record.archive_key, destroy_after=record.destroy_after)
                .values_list("wrapped", flat=True).first())
     return crypto.open_sealed(record.payload, wrapped, context=record.archive_key)
 

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 from members.registry import Retention, registry
-from retention.models import ArchivedRecord, PeriodUnit, RetentionRule, RetentionRuleChange, Trigger
+from retention.models import PeriodUnit, RetentionRule, RetentionRuleChange, Trigger
+from retention.partitions import ArchiveTables, months_ensure
 from retention.policy import POLICY_RULES
 from retention.routers import archive_alias
 
@@ -116,10 +117,12 @@ def retention_rule_update(*, rule: RetentionRule, actor: Member, reason: str = "
 
 
 def _reschedule(rule: RetentionRule) -> int:
-    """A changed period applies to what the rule already keeps: destroy_after = trigger date + new period."""
+    """A changed period applies to what the rule already keeps: destroy_after = trigger date + new period,
+    for each record and its data key alike (on PostgreSQL they move to the partitions of their new month)."""
     using = archive_alias()
     connection = connections[using]
-    table = connection.ops.quote_name(ArchivedRecord._meta.db_table)
+    tables = ArchiveTables()
+    records, keys = (connection.ops.quote_name(name) for name in tables.partitioned)
     if connection.vendor == "postgresql":
         shifted = f"(trigger_date + make_interval({rule.period_unit} => %s))::date"
         params = [rule.period_amount, rule.code]
@@ -127,8 +130,17 @@ def _reschedule(rule: RetentionRule) -> int:
         shifted = "date(trigger_date, %s)"
         params = [f"+{rule.period_amount} {rule.period_unit}", rule.code]
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET destroy_after = {shifted} WHERE rule = %s", params)
+        cursor.execute(f"SELECT DISTINCT {shifted} FROM {records} WHERE rule = %s", params)
+        months_ensure(using, {_as_date(row[0]) for row in cursor.fetchall()})
+        cursor.execute(f"UPDATE {keys} SET destroy_after = r.new FROM (SELECT archive_key, destroy_after AS old, "
+                       f"{shifted} AS new FROM {records} WHERE rule = %s) r "
+                       f"WHERE {keys}.archive_key = r.archive_key AND {keys}.destroy_after = r.old", params)
+        cursor.execute(f"UPDATE {records} SET destroy_after = {shifted} WHERE rule = %s", params)
         return cursor.rowcount
+
+
+def _as_date(value: datetime.date | str) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
 @transaction.atomic

@@ -24,12 +24,15 @@ from retention.models import (
     SweepReceipt,
     SweepRun,
 )
+from retention.partitions import ArchiveTables, is_partitioned
 from retention.purposes import PURPOSE_RULES
 from retention.routers import archive_alias
+from retention.services import shred
 from retention.services.purpose import purpose_candidates, purpose_rule_apply
-from retention.services.shred import ArchiveTables, destroy_batch_sql
 
 SOURCE = "retention.ArchivedRecord"
+# Rows per batch (one transaction each) for the beat task and the command; the bench uses it too.
+DEFAULT_BATCH_SIZE = 5000
 
 
 @dataclass
@@ -81,8 +84,8 @@ def expired(rule: str, today: datetime.date) -> QuerySet:
 
 def _openable() -> Exists:
     """The row's data key exists and was wrapped by a key the ring holds: otherwise it cannot be decrypted."""
-    ring = [key_id.hex() for key_id in crypto.key_ring_ids()]
-    return Exists(ArchiveDataKey.objects.filter(archive_key=OuterRef("archive_key"), wrapped_by__in=ring))
+    return Exists(ArchiveDataKey.objects.filter(archive_key=OuterRef("archive_key"),
+                                                destroy_after=OuterRef("destroy_after"), wrapped_by__in=_ring()))
 
 
 def ledger_flush() -> int:
@@ -108,21 +111,19 @@ def _destroy_batch(rule: RetentionRule, today: datetime.date, held: list[str], r
     """One batch in one transaction of the archive database, its receipt written in the same transaction.
     Returns (destroyed, last id claimed) — None when nothing was left to claim."""
     using = archive_alias()
-    ring = [key_id.hex() for key_id in crypto.key_ring_ids()]
+    ring = _ring()
+    if connections[using].vendor == "postgresql":
+        return shred.batch_destroy(using, ArchiveTables(), rule=rule.code, category=rule.data_category,
+                                   today=today, held=held, ring=ring, after_id=after_id, limit=batch_size,
+                                   run_id=run_id)
     with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                count, last_id = destroy_batch_sql(cursor, tables=ArchiveTables(), rule=rule.code, today=today,
-                                                   held=held, ring=ring, after_id=after_id, limit=batch_size)
-        else:
-            claimed = list(expired(rule.code, today).filter(id__gt=after_id).exclude(subject_key__in=held)
-                           .filter(_openable()).order_by("id").select_for_update(skip_locked=True, of=("self",))
-                           .values_list("id", "archive_key")[:batch_size])
-            last_id = claimed[-1][0] if claimed else None
-            # The key first: once it is gone, no copy of the payload can be read again.
-            ArchiveDataKey.objects.using(using).filter(archive_key__in=[k for _id, k in claimed])._raw_delete(using)
-            count = ArchivedRecord.objects.using(using).filter(id__in=[pk for pk, _k in claimed])._raw_delete(using)
+        claimed = list(expired(rule.code, today).filter(id__gt=after_id).exclude(subject_key__in=held)
+                       .filter(_openable()).order_by("id").select_for_update(skip_locked=True, of=("self",))
+                       .values_list("id", "archive_key")[:batch_size])
+        last_id = claimed[-1][0] if claimed else None
+        # The key first: once it is gone, no copy of the payload can be read again.
+        ArchiveDataKey.objects.using(using).filter(archive_key__in=[k for _id, k in claimed])._raw_delete(using)
+        count = ArchivedRecord.objects.using(using).filter(id__in=[pk for pk, _k in claimed])._raw_delete(using)
         if count:
             SweepReceipt.objects.using(using).create(batch_id=uuid.uuid4(), run_id=run_id, rule=rule.code,
                                                      category=rule.data_category, count=count,
@@ -130,7 +131,29 @@ def _destroy_batch(rule: RetentionRule, today: datetime.date, held: list[str], r
     return count, last_id
 
 
-def retention_sweep(*, batch_size: int = 1000, dry_run: bool = False, max_batches: int | None = None,
+def _ring() -> list[str]:
+    return [key_id.hex() for key_id in crypto.key_ring_ids()]
+
+
+def _months_drop(today: datetime.date, held: list[str], report: SweepReport, budget: list[int | None],
+                 progress: Callable[[str, int, int], None] | None) -> dict[str, int]:
+    """PostgreSQL: whole expired months go first, counted into receipts and dropped (retention.partitions).
+    Returns what was destroyed per rule."""
+    using = archive_alias()
+    dropped: dict[str, int] = {}
+    if report.dry_run or not is_partitioned(using, ArchiveTables().records):
+        return dropped
+    for counts in shred.months_drop(using, ArchiveTables(), today=today, held=held, ring=_ring(),
+                                    run_id=report.run_id, spend=lambda: _spend(budget)):
+        for rule, _category, count in counts:
+            dropped[rule] = dropped.get(rule, 0) + count
+            if progress:
+                progress(rule, dropped[rule], dropped[rule])
+    ledger_flush()
+    return dropped
+
+
+def retention_sweep(*, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False, max_batches: int | None = None,
                     progress: Callable[[str, int, int], None] | None = None) -> SweepReport:
     """Destroy every archived record whose retention period has ended, rule by rule, except under a legal
     hold or when it cannot be decrypted (both reported); then apply the purpose-ended rules to the live
@@ -146,11 +169,15 @@ def retention_sweep(*, batch_size: int = 1000, dry_run: bool = False, max_batche
     held = held_subjects(today)
     budget = [max_batches]
     try:
+        dropped = _months_drop(today, held, report, budget, progress)
         # Inactive rules archive nothing new, but what they archived is still destroyed on its day.
         for rule in RetentionRule.objects.all():
-            if not _sweep_rule(rule, today, held, report, batch_size, budget, progress):
+            if not _sweep_rule(rule, today, held, report, batch_size, budget, progress,
+                               dropped=dropped.pop(rule.code, 0)):
                 break
         else:
+            for code, count in dropped.items():  # rows of a rule that has no row any more
+                report.rules[code] = RuleReport(rule=code, expired=count, destroyed=count)
             _sweep_purposes(today, report, batch_size, budget)
     except Exception as error:
         SweepRun.objects.filter(pk=run.pk).update(status=SweepRun.Status.FAILED, finished_at=timezone.now(),
@@ -174,7 +201,8 @@ def _spend(budget: list[int | None]) -> bool:
 
 
 def _sweep_rule(rule: RetentionRule, today: datetime.date, held: list[str], report: SweepReport, batch_size: int,
-                budget: list[int | None], progress: Callable[[str, int, int], None] | None) -> bool:
+                budget: list[int | None], progress: Callable[[str, int, int], None] | None, *,
+                dropped: int = 0) -> bool:
     rows = expired(rule.code, today)
     line = report.rules[rule.code] = RuleReport(rule=rule.code, expired=rows.count())
     line.held = rows.filter(subject_key__in=held).count() if held else 0
@@ -184,6 +212,26 @@ def _sweep_rule(rule: RetentionRule, today: datetime.date, held: list[str], repo
     todo = line.expired - line.held - line.undecryptable
     if report.dry_run:
         line.destroyed = todo
+        return True
+    line.expired, line.destroyed, todo = line.expired + dropped, dropped, todo + dropped
+    using = archive_alias()
+    if line.destroyed >= todo:
+        return True
+    if is_partitioned(using, ArchiveTables().records):
+        batches = shred.rule_batches(using, ArchiveTables(), rule=rule.code, category=rule.data_category,
+                                     today=today, held=held, ring=_ring(), run_id=report.run_id, limit=batch_size,
+                                     spend=lambda: _spend(budget))
+        try:
+            for count in batches:
+                ledger_flush()
+                line.destroyed += count
+                if progress:
+                    progress(rule.code, line.destroyed, todo)
+                if line.destroyed >= todo:
+                    batches.close()
+        except shred.BudgetSpent:
+            report.has_more = True
+            return False
         return True
     after_id = 0
     while line.destroyed < todo:

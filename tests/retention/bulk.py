@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from retention import crypto
 from retention.models import ArchiveDataKey, ArchivedRecord
+from retention.partitions import months_ensure
 from retention.routers import archive_alias
 
 
@@ -15,12 +16,14 @@ def archive_rows(count: int, *, destroy_after: datetime.date, rule: str = "ecomm
     using = archive_alias()
     key_id = crypto.key_ring_ids()[0].hex()
     now = timezone.now()
+    months_ensure(using, {destroy_after})
     for start in range(0, count, batch_size):
         records, keys = [], []
         for _n in range(start, min(count, start + batch_size)):
             key = uuid.uuid4().hex + uuid.uuid4().hex
             ciphertext, wrapped = crypto.seal({"summary": "대금결제 기록"}, context=key)
-            keys.append(ArchiveDataKey(archive_key=key, wrapped=wrapped, wrapped_by=key_id, created_at=now))
+            keys.append(ArchiveDataKey(archive_key=key, wrapped=wrapped, wrapped_by=key_id, created_at=now,
+                                        destroy_after=destroy_after))
             records.append(ArchivedRecord(archive_key=key, rule=rule, category="대금결제 기록", subject_key=key,
                                           source="members.Payment", fields=["summary"], payload=ciphertext,
                                           trigger_date=destroy_after, archived_at=now, destroy_after=destroy_after))

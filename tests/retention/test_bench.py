@@ -17,9 +17,10 @@ def test_bench_retention_prints_figures_with_ratios_and_leaves_nothing_behind(ca
     # then
     out = capsys.readouterr().out
     assert "plain DELETE of the expired rows" in out
-    assert "retention_sweep batches" in out
-    assert "partitioned by destruction month" in out
-    assert "withdrawals (200 members, rolled back)" in out
+    assert "plain DELETE of the expired rows, partitioned copy" in out
+    assert "retention sweep (expired months dropped, then SKIP LOCKED batches)" in out
+    assert "sweep peak Python heap at N/10" in out
+    assert "withdrawals (200 members, one by one, rolled back)" in out
     assert "targets:" in out
     archive = connections[archive_alias()]
     with archive.cursor() as cursor:

@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connections
 from django.db.models import Sum
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -27,6 +28,7 @@ from retention.models import (
     SweepReceipt,
     SweepRun,
 )
+from retention.partitions import partition_name
 from retention.services import legal_hold_place, legal_hold_release, member_withdraw, retention_sweep
 from retention.tasks import retention_sweep as retention_sweep_task
 from tests.members.factories import CourseFactory
@@ -159,24 +161,55 @@ def test_the_command_destroys_and_prints_totals():
     assert out.getvalue().splitlines()[-1].split()[:2] == ["total", "5"]
 
 
+SEOUL = datetime.timezone(datetime.timedelta(hours=9))
+
+
+def on(*args: int) -> time_machine.travel:
+    return time_machine.travel(datetime.datetime(*args, 12, tzinfo=SEOUL), tick=False)
+
+
 def test_the_task_works_in_bounded_batches_and_chains_itself_until_done(monkeypatch):
-    # given: ten expired rows, and a task allowed two batches of two
-    withdrawn_worlds(2, ended_days_ago=1)
+    # given: twelve rows that expire on 9 June 2029, swept later that month (so they go in batches), and a
+    # task allowed two batches of two
+    with on(2026, 6, 10):
+        withdrawn_worlds(3, ended_days_ago=1)
     monkeypatch.setattr("retention.tasks.BATCHES_PER_TASK", 2)
     chained = []
     monkeypatch.setattr(retention_sweep_task, "apply_async", lambda **kwargs: chained.append(kwargs))
     # when: each chained call runs in turn
     results = []
-    with later(years=6):
+    with on(2029, 6, 20):
         while not results or results[-1]["has_more"]:
             results.append(retention_sweep_task.apply(kwargs={"batch_size": 2}).get())
             assert len(results) < 20
     # then
     assert len(results) > 2
     assert all(r["destroyed"] <= 4 for r in results)
-    assert sum(r["destroyed"] for r in results) == 10 == sweep_ledger_total()
+    assert sum(r["destroyed"] for r in results) == 12 == sweep_ledger_total()
     assert len(chained) == len(results) - 1
-    assert not ArchivedRecord.objects.exists()
+    assert not ArchivedRecord.objects.filter(destroy_after__lt=datetime.date(2029, 6, 20)).exists()
+
+
+def test_a_wholly_past_month_is_counted_into_the_ledger_and_its_partitions_dropped_in_one_transaction():
+    # given: the same twelve rows, swept once their month (June 2029) is wholly past
+    with on(2026, 6, 10):
+        withdrawn_worlds(3, ended_days_ago=1)
+    kept = set(ArchivedRecord.objects.filter(destroy_after__gte=datetime.date(2029, 7, 1))
+               .values_list("archive_key", flat=True))
+    # when: one batch of budget is enough for the whole month
+    with on(2029, 7, 5):
+        report = retention_sweep(batch_size=2, max_batches=1)
+    # then
+    assert report.destroyed == 12 == sweep_ledger_total()
+    assert DestructionLog.objects.filter(event="sweep", method="crypto_shred").count() == 3  # one per rule
+    assert set(ArchivedRecord.objects.values_list("archive_key", flat=True)) == kept
+    assert ArchiveDataKey.objects.count() == len(kept)
+    archive = connections[ArchivedRecord.objects.db]
+    with archive.cursor() as cursor:
+        tables = set(archive.introspection.table_names(cursor))
+    june = datetime.date(2029, 6, 1)
+    assert partition_name(ArchivedRecord._meta.db_table, june) not in tables
+    assert partition_name(ArchiveDataKey._meta.db_table, june) not in tables
 
 
 def test_the_daily_schedule_is_in_django_celery_beat_at_three_in_seoul():
