@@ -10,8 +10,8 @@ class ConsentsConfig(AppConfig):
 
     def ready(self) -> None:
         from consents.receivers import close_consents_on_withdrawal, record_imported_consents
-        from members.hooks import member_withdrawing
+        from members.hooks import members_withdrawing
         from members.signals import members_bulk_created
 
         members_bulk_created.connect(record_imported_consents, dispatch_uid="consents.record_imported_consents")
-        member_withdrawing.connect(close_consents_on_withdrawal, dispatch_uid="consents.close_on_withdrawal")
+        members_withdrawing.connect(close_consents_on_withdrawal, dispatch_uid="consents.close_on_withdrawal")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from consents.services import consents_close_for_withdrawal, consents_import
+from consents.services import consents_close_for_withdrawals, consents_import
 from members.models import Member
 
 
@@ -12,6 +12,7 @@ def record_imported_consents(sender: Any, *, members: list[Member], channel: str
     consents_import(members=members, channel=channel)
 
 
-def close_consents_on_withdrawal(sender: Any, *, member: Member, actor: Member | None, at: Any, **kwargs: Any) -> None:
-    """Membership withdrawal closes the member's consents inside the withdrawal's transaction."""
-    consents_close_for_withdrawal(member=member, actor=actor, at=at)
+def close_consents_on_withdrawal(sender: Any, *, members: list[Member], actor: Member | None, at: Any,
+                                 **kwargs: Any) -> None:
+    """Membership withdrawal closes the members' consents inside the withdrawal's transaction."""
+    consents_close_for_withdrawals(members=members, actor=actor, at=at)

@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # Sent inside member_withdraw's transaction, before the member's personal fields are erased;
 # args: member, actor, at. A receiver that raises rolls the withdrawal back.
 member_withdrawing = Signal()
+
+# Sent once for all the members one withdrawal call withdraws (a batch from the officer's action, or one),
+# inside its transaction, before their personal fields are erased; args: members, actor, at.
+members_withdrawing = Signal()

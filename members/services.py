@@ -21,6 +21,7 @@ from members.models import (
     Course,
     Enrollment,
     Member,
+    MemberSession,
     Payment,
     PaymentMethod,
     SensitiveIdentifier,
@@ -547,3 +548,10 @@ def member_blind_indexes_refresh(*, after_pk: int = 0, batch_size: int = 500) ->
                             [f for f in fields if isinstance(f, BlindIndexField)])
     report = rotate_batch(target, after_pk=after_pk, batch_size=batch_size)
     return report.rewritten, report.last_pk, report.has_more
+
+
+def member_sessions_end(*, members: Iterable[Member]) -> int:
+    """End every session these members are signed in with (withdrawal, a changed password): one indexed
+    DELETE. Returns how many were ended."""
+    deleted, _by_model = MemberSession.objects.filter(member_id__in=[member.pk for member in members]).delete()
+    return deleted

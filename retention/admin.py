@@ -276,10 +276,10 @@ def withdraw_members(model_admin: admin.ModelAdmin, request: HttpRequest, querys
     members = list(queryset.order_by("pk"))
     form = ReasonForm(request.POST if "confirm" in request.POST else None)
     if "confirm" in request.POST and form.is_valid():
-        for member in members:
-            result = services.member_withdraw(member=member, actor=request.user, reason=form.cleaned_data["reason"])
+        for result in services.members_withdraw(members=members, actor=request.user,
+                                                reason=form.cleaned_data["reason"]):
             level = messages.SUCCESS if result.done else messages.WARNING
-            model_admin.message_user(request, f"#{member.pk}: {result.message}", level)
+            model_admin.message_user(request, f"#{result.member.pk}: {result.message}", level)
         return None
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, "form": form,
                "previews": [(member, selectors.withdrawal_preview(member)) for member in members],

@@ -186,6 +186,8 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions that name their member (members.sessions): a withdrawal ends them with one DELETE.
+SESSION_ENGINE = "members.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 X_FRAME_OPTIONS = "DENY"
 

@@ -2,6 +2,7 @@ from members.models.identifiers import SensitiveIdentifier, SensitiveIdentifierB
 from members.models.keys import DecryptionFailure, KeyCanary
 from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
 from members.models.member import Member
+from members.models.sessions import MemberSession
 from members.models.staff_access import StaffAccessChange
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Enrollment",
     "KeyCanary",
     "Member",
+    "MemberSession",
     "Payment",
     "PaymentMethod",
     "SensitiveIdentifier",

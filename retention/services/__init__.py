@@ -9,7 +9,7 @@ from retention.services.rules import (
     retention_rules_load,
 )
 from retention.services.sweep import SweepReport, ledger_flush, retention_sweep
-from retention.services.withdrawal import WithdrawalResult, member_withdraw
+from retention.services.withdrawal import WithdrawalResult, member_withdraw, members_withdraw
 
 __all__ = [
     "SweepReport",
@@ -20,6 +20,7 @@ __all__ = [
     "legal_hold_place",
     "legal_hold_release",
     "member_withdraw",
+    "members_withdraw",
     "retention_rule_check",
     "retention_rule_create",
     "retention_rule_update",

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from members.models import Complaint, Enrollment, Member, Payment, SensitiveIdentifier
+from members.models import Complaint, Enrollment, Member, Payment, SensitiveIdentifier, SensitiveIdentifierCorrection
 from members.registry import member_path
 from retention import crypto
 from retention.models import ArchiveDataKey, ArchivedRecord, RetentionRule, Trigger
@@ -31,6 +32,7 @@ class ArchiveItem:
     trigger_date: datetime.date
     destroy_after: datetime.date
     fields: list[str] = field(default_factory=list)
+    subject: str = ""  # the member's pseudonym in the archive (crypto.subject_key)
 
     @property
     def source_label(self) -> str:
@@ -41,12 +43,13 @@ def _local_date(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date()
 
 
-class _MemberRecords:
-    """The member's learning records, each read once however many rules look at them."""
+class MemberRecords:
+    """The member's learning records, each read once however many rules (and the erasure) look at them;
+    `prefetched` holds them when many members' records were read at once (MembersRecords)."""
 
-    def __init__(self, member: Member) -> None:
+    def __init__(self, member: Member, prefetched: dict[str, list] | None = None) -> None:
         self.member = member
-        self._cache: dict[str, list] = {}
+        self._cache: dict[str, list] = dict(prefetched or {})
 
     def _get(self, name: str, query: Callable[[], models.QuerySet]) -> list:
         if name not in self._cache:
@@ -54,19 +57,54 @@ class _MemberRecords:
         return self._cache[name]
 
     def enrollments(self) -> list[Enrollment]:
-        return self._get("enrollments", lambda: Enrollment.objects.filter(member=self.member).select_related("course"))
+        return self._get(Enrollment._meta.label,
+                         lambda: Enrollment.objects.filter(member=self.member).select_related("course"))
 
     def payments(self) -> list[Payment]:
-        return self._get("payments", lambda: Payment.objects.filter(enrollment__member=self.member))
+        return self._get(Payment._meta.label, lambda: Payment.objects.filter(enrollment__member=self.member))
 
     def complaints(self) -> list[Complaint]:
-        return self._get("complaints", lambda: Complaint.objects.filter(member=self.member))
+        return self._get(Complaint._meta.label, lambda: Complaint.objects.filter(member=self.member))
 
     def identifiers(self) -> list[SensitiveIdentifier]:
-        return self._get("identifiers", lambda: SensitiveIdentifier.objects.filter(member=self.member))
+        return self._get(SensitiveIdentifier._meta.label,
+                         lambda: SensitiveIdentifier.objects.filter(member=self.member))
+
+    def rows(self, model: type[models.Model]) -> list:
+        """Any other declared model's rows of the member (an identifier's corrections need identifiers)."""
+        if model is SensitiveIdentifierCorrection and not self.identifiers():
+            return []
+        return self._get(model._meta.label, lambda: model.objects.filter(**{member_path(model): self.member}))
+
+    def known_empty(self, model: type[models.Model]) -> bool:
+        """Whether the model's rows were read and there are none (an erasure of them would change nothing)."""
+        if model is SensitiveIdentifierCorrection and self._cache.get(SensitiveIdentifier._meta.label) == []:
+            return True
+        return self._cache.get(model._meta.label) == []
+
+    def count(self, model: type[models.Model]) -> int:
+        return len(self._cache.get(model._meta.label, []))
 
 
-def trigger_events(rule: RetentionRule, records: _MemberRecords,
+# What a withdrawal reads of each member, for many members at once (one query per model).
+BATCH_READ = (Enrollment, Payment, Complaint, SensitiveIdentifier, SensitiveIdentifierCorrection)
+
+
+def members_records(members: list[Member]) -> dict[int, MemberRecords]:
+    """The records of many members, read with one query per model (BATCH_READ) instead of one per member."""
+    ids = [member.pk for member in members]
+    found: dict[int, dict[str, list]] = {pk: {model._meta.label: [] for model in BATCH_READ} for pk in ids}
+    for model in BATCH_READ:
+        path = member_path(model)
+        rows = model.objects.filter(**{f"{path}__in": ids}).annotate(owner_id=F(f"{path}_id"))
+        if model is Enrollment:
+            rows = rows.select_related("course")
+        for row in rows:
+            found[row.owner_id][model._meta.label].append(row)
+    return {member.pk: MemberRecords(member, found[member.pk]) for member in members}
+
+
+def trigger_events(rule: RetentionRule, records: MemberRecords,
                    at: datetime.datetime) -> list[tuple[Any, datetime.date]]:
     """The events this member's data is kept for under the rule, each with the date its period runs from."""
     if rule.trigger == Trigger.MEMBERSHIP_WITHDRAWAL:
@@ -94,13 +132,15 @@ def _values(record: models.Model, names: list[str]) -> dict[str, Any]:
     return {name: _serialise(getattr(record, name)) for name in names if getattr(record, name) not in (None, "")}
 
 
-def archive_plan(member: Member, *, at: datetime.datetime) -> list[ArchiveItem]:
+def archive_plan(member: Member, *, at: datetime.datetime, records: MemberRecords | None = None,
+                 rules: list[RetentionRule] | None = None) -> list[ArchiveItem]:
     """For each active rule that applies to the member, the kept fields of each record, with the day after
     which they are destroyed (trigger date + period). Periods already over keep nothing."""
     today = _local_date(at)
     items = []
-    records = _MemberRecords(member)
-    for rule in RetentionRule.objects.filter(active=True):
+    records = records or MemberRecords(member)
+    subject = crypto.subject_key(member.pk)
+    for rule in (RetentionRule.objects.filter(active=True) if rules is None else rules):
         events = trigger_events(rule, records, at)
         if not events:
             continue
@@ -118,26 +158,27 @@ def archive_plan(member: Member, *, at: datetime.datetime) -> list[ArchiveItem]:
             elif any(isinstance(record, model) for record, _day in events):
                 sources = [(record, day) for record, day in events if isinstance(record, model)]
             else:
-                sources = [(record, latest) for record in model.objects.filter(**{member_path(model): member})]
+                sources = [(record, latest) for record in records.rows(model)]
             for record, day in sources:
                 destroy_after = rule.destroy_after(day)
                 values = _values(record, names)
                 if destroy_after > today and values:
                     items.append(ArchiveItem(rule=rule, source=record, values=values, trigger_date=day,
-                                             destroy_after=destroy_after, fields=sorted(values)))
+                                             destroy_after=destroy_after, fields=sorted(values), subject=subject))
     return items
 
 
-def archive_write(items: list[ArchiveItem], *, subject: str, at: datetime.datetime) -> int:
+def archive_write(items: list[ArchiveItem], *, at: datetime.datetime) -> int:
     """Write the items to the archive database in one transaction; a record archived before (a retried
     withdrawal) is left as it is, so a retry never duplicates. Returns how many records are new."""
     using = archive_alias()
-    keyed = {crypto.archive_key(item.rule.code, subject, item.source_label, item.source.pk): item for item in items}
+    keyed = {crypto.archive_key(item.rule.code, item.subject, item.source_label, item.source.pk): item
+             for item in items}
     if not keyed:
         return 0
     wrapped_by = crypto.key_ring_ids()[0].hex()
     months_ensure(using, {item.destroy_after for item in keyed.values()})
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using, savepoint=False):
         done = set(ArchivedRecord.objects.using(using).filter(archive_key__in=list(keyed))
                    .values_list("archive_key", flat=True))
         keys, records = [], []
@@ -148,7 +189,7 @@ def archive_write(items: list[ArchiveItem], *, subject: str, at: datetime.dateti
             keys.append(ArchiveDataKey(archive_key=key, wrapped=wrapped, wrapped_by=wrapped_by, created_at=at,
                                        destroy_after=item.destroy_after))
             records.append(ArchivedRecord(
-                archive_key=key, rule=item.rule.code, category=item.rule.data_category, subject_key=subject,
+                archive_key=key, rule=item.rule.code, category=item.rule.data_category, subject_key=item.subject,
                 source=item.source_label, fields=item.fields, payload=ciphertext, trigger_date=item.trigger_date,
                 archived_at=at, destroy_after=item.destroy_after))
         # A concurrent retry of the same withdrawal may have written them meanwhile: the unique archive

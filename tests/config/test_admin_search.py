@@ -124,7 +124,7 @@ def test_a_token_is_bound_to_its_session(officer_client, officer):
 
 
 def test_the_session_keeps_the_term_encrypted(officer_client):
-    from django.contrib.sessions.models import Session
+    from members.models import MemberSession as Session
 
     _search(officer_client, "secret.term@example.com")
     assert all("secret.term" not in str(s.get_decoded()) for s in Session.objects.all())

@@ -20,7 +20,8 @@ def test_bench_retention_prints_figures_with_ratios_and_leaves_nothing_behind(ca
     assert "plain DELETE of the expired rows, partitioned copy" in out
     assert "retention sweep (expired months dropped, then SKIP LOCKED batches)" in out
     assert "sweep peak Python heap at N/10" in out
-    assert "withdrawals (200 members, one by one, rolled back)" in out
+    assert "withdrawals one by one (200 members, rolled back)" in out
+    assert "withdrawals 100 at a time, the officer action (200, rolled back)" in out
     assert "targets:" in out
     archive = connections[archive_alias()]
     with archive.cursor() as cursor:

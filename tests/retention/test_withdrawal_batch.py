@@ -1,0 +1,86 @@
+"""Withdrawing many members in one call (the officer's action over a selection): the same rules as one
+withdrawal, set-based, one ledger run, consents closed for each member, and a cost that does not grow with
+the batch."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from consents import selectors as consent_selectors
+from consents.loading import policy_load
+from consents.models import ConsentRecord
+from consents.services import member_sign_up
+from members.models import Member, MemberSession, SensitiveIdentifier
+from members.sessions import SessionStore
+from retention.models import ArchivedRecord, DestructionLog
+from retention.services import member_withdraw, members_withdraw
+from tests.consents.factories import sign_up_kwargs
+from tests.retention.factories import staff, world
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_a_batch_withdraws_each_member_as_one_withdrawal_would_with_one_ledger_run():
+    # given: three members, one of them already withdrawn
+    worlds = [world(serial=n) for n in range(3)]
+    member_withdraw(member=worlds[2].member, actor=None, reason="본인 탈퇴")
+    officer = staff()
+    before = DestructionLog.objects.count()
+    # when
+    results = members_withdraw(members=[w.member for w in worlds], actor=officer, reason="전화로 탈퇴 요청")
+    # then: the two are withdrawn, the third is a no-op that says so, in the order given
+    assert [r.done for r in results] == [True, True, False]
+    assert [r.member.pk for r in results] == [w.member.pk for w in worlds]
+    assert "already withdrawn" in results[2].message or "이미" in results[2].message
+    for w in worlds:
+        member = Member.objects.get(pk=w.member.pk)
+        assert (member.status, member.email, member.email_index) == ("withdrawn", "", None)
+        assert not SensitiveIdentifier.objects.filter(member=member).exists()
+    # each withdrawn member has their kept records archived (five each, as for one member)
+    assert ArchivedRecord.objects.count() == 15
+    assert all(r.archived == 5 for r in results[:2])
+    # one ledger run for the call, counts summed over the members, the officer and reason recorded
+    entries = DestructionLog.objects.order_by("id")[before:]
+    assert len({e.run_id for e in entries}) == 1
+    assert {(e.approved_by_id, e.reason) for e in entries} == {(officer.pk, "전화로 탈퇴 요청")}
+    members_erased = [e for e in entries if e.source == "members.Member"]
+    assert members_erased and all(e.count == 2 for e in members_erased)
+    identifiers = [e for e in entries if e.source == "members.SensitiveIdentifier"]
+    assert [e.count for e in identifiers] == [4]  # two identifiers each
+
+
+def test_a_batch_closes_every_granted_consent_and_ends_every_session_of_its_members():
+    # given: two members who signed up granting the optional items, each signed in
+    policy_load()
+    members = [member_sign_up(**sign_up_kwargs(grant_optional=True)) for _ in range(2)]
+    granted = {m.pk: {code for code, r in consent_selectors.current_consents([m.pk])[m.pk].items() if r.granted}
+               for m in members}
+    for member in members:
+        session = SessionStore()
+        session["_auth_user_id"] = str(member.pk)
+        session.create()
+    # when
+    members_withdraw(members=members, actor=None, reason="탈퇴")
+    # then: one withdrawal record per granted item, nothing granted any more, no session left
+    state = consent_selectors.current_consents([m.pk for m in members])
+    for member in members:
+        assert granted[member.pk]
+        assert {code for code, r in state[member.pk].items() if r.granted} == set()
+        closed = ConsentRecord.objects.filter(member=member, granted=False)
+        assert {r.item.code for r in closed} >= granted[member.pk]
+    assert not MemberSession.objects.filter(member_id__in=[m.pk for m in members]).exists()
+
+
+def test_the_statements_of_a_batch_do_not_grow_with_its_size():
+    # given: a batch of two and a batch of eight members alike (the archive's month partitions already made
+    # by an earlier withdrawal, as they are but once a month)
+    member_withdraw(member=world(serial=99).member, actor=None, reason="탈퇴")
+    small = [world(serial=n).member for n in range(2)]
+    large = [world(serial=n).member for n in range(10, 18)]
+    # when
+    with CaptureQueriesContext(connection) as two:
+        members_withdraw(members=small, actor=None, reason="탈퇴")
+    with CaptureQueriesContext(connection) as eight:
+        members_withdraw(members=large, actor=None, reason="탈퇴")
+    # then
+    assert len(eight.captured_queries) == len(two.captured_queries)
