@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from consents.services import consents_close_for_withdrawals, consents_import
+from consents.services import consents_close_for_withdrawals, consents_erase_for_withdrawals, consents_import
 from members.models import Member
 
 
@@ -13,6 +13,8 @@ def record_imported_consents(sender: Any, *, members: list[Member], channel: str
 
 
 def close_consents_on_withdrawal(sender: Any, *, members: list[Member], actor: Member | None, at: Any,
-                                 **kwargs: Any) -> None:
-    """Membership withdrawal closes the members' consents inside the withdrawal's transaction."""
+                                 **kwargs: Any) -> list[tuple[str, str, int]]:
+    """Membership withdrawal closes the members' consents and erases the personal fields of their consent
+    records, inside the withdrawal's transaction; returns what it erased for the destruction ledger."""
     consents_close_for_withdrawals(members=members, actor=actor, at=at)
+    return consents_erase_for_withdrawals(members=members)

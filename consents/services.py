@@ -26,6 +26,7 @@ from consents.texts import consent_text, consent_text_hashes, sha256
 from members import services as member_services
 from members import validators
 from members.models import Member
+from members.registry import registry
 
 GUARDIAN_AGE = 14
 NOTICE_DAYS = 7
@@ -213,6 +214,28 @@ def consents_close_for_withdrawals(*, members: list[Member], actor: Member | Non
                           channel=channel, text_id=record.text_id)
             for record in state.get(member.pk, {}).values() if record.granted]
     return ConsentRecord.objects.bulk_create(closing) if closing else []
+
+
+def consents_erase_for_withdrawals(*, members: list[Member]) -> list[tuple[str, str, int]]:
+    """Membership withdrawal erases the personal fields this app declares (consents.personal_data): the IP
+    address and browser on the members' consent records, the guardian's name, contact and IP. The records
+    stay as evidence of what was consented to, when and to which text; no rule keeps these fields, so nothing
+    of them is archived. The one path that changes a consent record besides the purge (the trigger refuses any
+    other UPDATE). Returns (record type, data category, rows) of what was erased, for the destruction ledger."""
+    ids = [member.pk for member in members]
+    erased = []
+    with transaction.atomic(savepoint=False), pgtrigger.ignore("consents.ConsentRecord:append_only"):
+        for model in (ConsentRecord, GuardianConsent):
+            declared = registry.for_model(model)
+            values = {item.name: None if model._meta.get_field(item.name).null else "" for item in declared}
+            rows = model.objects.filter(member_id__in=ids)
+            if model is ConsentRecord:  # rows that hold nothing any more are not rewritten
+                rows = rows.exclude(ip__isnull=True, user_agent="")
+            count = rows.update(**values)
+            if count:
+                erased += [(model._meta.label, category, count)
+                           for category in sorted({item.category for item in declared})]
+    return erased
 
 
 def consent_records_purge(*, member_ids: Iterable[int]) -> int:

@@ -7,5 +7,6 @@ from django.dispatch import Signal
 member_withdrawing = Signal()
 
 # Sent once for all the members one withdrawal call withdraws (a batch from the officer's action, or one),
-# inside its transaction, before their personal fields are erased; args: members, actor, at.
+# inside its transaction, before their personal fields are erased; args: members, actor, at. A receiver that
+# erases personal fields its app declares returns [(record type label, data category, rows)] for the ledger.
 members_withdrawing = Signal()

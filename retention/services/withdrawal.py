@@ -137,7 +137,10 @@ def members_withdraw(*, members: list[Member], actor: Member | None, reason: str
             items += planned
         archive_write(items, at=at)
         if pending:
-            members_withdrawing.send(sender=Member, members=pending, actor=actor, at=at)
+            # Other apps erase what they declare of the members and say what, for the ledger.
+            for _receiver, erased in members_withdrawing.send(sender=Member, members=pending, actor=actor, at=at):
+                for source, category, count in erased or []:
+                    ledger[(source, category, DestructionMethod.ERASE)] += count
             for member in pending:
                 member_withdrawing.send(sender=Member, member=member, actor=actor, at=at)
             _identifiers_delete(pending, records, ledger)

@@ -2,13 +2,15 @@
 withdrawal, set-based, one ledger run, consents closed for each member, and a cost that does not grow with
 the batch."""
 
+import datetime
+
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from consents import selectors as consent_selectors
 from consents.loading import policy_load
-from consents.models import ConsentRecord
+from consents.models import ConsentRecord, GuardianConsent
 from consents.services import member_sign_up
 from members.models import Member, MemberSession, SensitiveIdentifier
 from members.sessions import SessionStore
@@ -44,7 +46,8 @@ def test_a_batch_withdraws_each_member_as_one_withdrawal_would_with_one_ledger_r
     assert len({e.run_id for e in entries}) == 1
     assert {(e.approved_by_id, e.reason) for e in entries} == {(officer.pk, "전화로 탈퇴 요청")}
     members_erased = [e for e in entries if e.source == "members.Member"]
-    assert members_erased and all(e.count == 2 for e in members_erased)
+    assert members_erased
+    assert all(e.count == 2 for e in members_erased)
     identifiers = [e for e in entries if e.source == "members.SensitiveIdentifier"]
     assert [e.count for e in identifiers] == [4]  # two identifiers each
 
@@ -84,3 +87,34 @@ def test_the_statements_of_a_batch_do_not_grow_with_its_size():
         members_withdraw(members=large, actor=None, reason="탈퇴")
     # then
     assert len(eight.captured_queries) == len(two.captured_queries)
+
+
+def test_withdrawal_erases_the_personal_fields_of_consent_records_and_guardian_consent_and_ledgers_them():
+    # given: an adult and a child (with a guardian's consent) who signed up from a browser
+    policy_load()
+    adult = member_sign_up(**sign_up_kwargs(ip="198.51.100.23", user_agent="Mozilla/5.0 (Windows NT 10.0) 웨일"))
+    ten_years_old = datetime.date(datetime.date.today().year - 10, 1, 1)
+    child_fields = sign_up_kwargs()["member_fields"] | {"birth_date": ten_years_old}
+    child = member_sign_up(**sign_up_kwargs(member_fields=child_fields, ip="198.51.100.24",
+                                            guardian={"name": "김철수", "contact": "010-9876-5432", "consent": True}))
+    assert ConsentRecord.objects.filter(member=adult, ip="198.51.100.23").exists()
+    # when
+    members_withdraw(members=[adult, child], actor=None, reason="탈퇴")
+    # then: the records stay as evidence, without where they came from; the guardian's details are gone
+    records = ConsentRecord.objects.filter(member__in=[adult, child])
+    assert records.exists()
+    assert not records.exclude(ip__isnull=True, user_agent="").exists()
+    guardian = GuardianConsent.objects.get(member=child)
+    assert (guardian.guardian_name, guardian.guardian_contact, guardian.ip) == ("", "", None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM consents_consentrecord WHERE user_agent LIKE %s OR host(ip) LIKE %s",
+                       ["%웨일%", "198.51.100.%"])
+        assert cursor.fetchone()[0] == 0
+    # and the ledger says so, never with a value
+    erased = DestructionLog.objects.filter(event="withdrawal", source="consents.ConsentRecord")
+    assert erased.exists()
+    assert all(entry.method == "erase" for entry in erased)
+    assert DestructionLog.objects.filter(source="consents.GuardianConsent", count=1).exists()
+    # and the records are still append-only for anything else
+    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+        ConsentRecord.objects.filter(member=adult).update(user_agent="x")
