@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.core import checks
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Min, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -76,8 +76,9 @@ class RecordRule:
     purge: Callable[[list[int]], dict[str, int]]
     count: Callable[[list[int]], dict[str, int]]
     # Of a batch of due keys, those something in another database still keeps (`live`: as it stands now,
-    # else as it will stand on `on`).
-    kept: Callable[[list[int], datetime.date, bool], set[int]] = field(default=lambda ids, on, live: set())
+    # else as it will stand on `on`), each with the first day that may change it (None: any day).
+    kept: Callable[[list[int], datetime.date, bool], dict[int, datetime.date | None]] = field(
+        default=lambda ids, on, live: {})
     method: DestructionMethod = DestructionMethod.DELETE
 
     @property
@@ -134,16 +135,23 @@ def _withdrawn_members_consents(on: datetime.date) -> QuerySet:
             .filter(evidence).exclude(Exists(kept_provisions)))
 
 
-def _members_still_kept(member_ids: list[int], on: datetime.date, live: bool) -> set[int]:
+def _members_still_kept(member_ids: list[int], on: datetime.date, live: bool) -> dict[int, datetime.date | None]:
     """Members of whom the archive (perhaps another database) still keeps a record — under any blind-index
-    key's pseudonym — or, as things stand now, a provision row (it points at the consent it relied on)."""
+    key's pseudonym — with the day after the first of those rows' destroy_after (the sweep destroys a row
+    the day after it); or, as things stand now, a provision row (it points at the consent it relied on)."""
     subjects = {key: member_id for member_id in member_ids for key in crypto.subject_keys(member_id)}
     rows = ArchivedRecord.objects.using(archive_alias()).filter(subject_key__in=list(subjects))
     if not live:
         rows = rows.filter(destroy_after__gte=on)  # the sweep destroys the others by then
-    kept = {subjects[key] for key in rows.values_list("subject_key", flat=True).distinct()}
+    kept: dict[int, datetime.date | None] = {}
+    for key, first in rows.values("subject_key").annotate(first=Min("destroy_after")).values_list("subject_key",
+                                                                                                    "first"):
+        member_id = subjects[key]
+        day = first + datetime.timedelta(days=1)
+        kept[member_id] = min(day, kept[member_id]) if kept.get(member_id) else day
     if live:
-        kept |= set(Provision.objects.filter(member_id__in=member_ids).values_list("member_id", flat=True))
+        for member_id in Provision.objects.filter(member_id__in=member_ids).values_list("member_id", flat=True):
+            kept[member_id] = None
     return kept
 
 

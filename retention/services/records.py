@@ -4,13 +4,13 @@ UPDATE SKIP LOCKED so two sweeps never count the same row; members under a legal
 
 import datetime
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from retention.models import DestructionEvent, DestructionLog
+from retention.models import DestructionEvent, DestructionLog, RecordDeferral
 from retention.records import RecordRule
 
 
@@ -21,19 +21,29 @@ class RecordReport:
     destroyed: int = 0
     held: int = 0
     batches: int = 0
-    by_source: dict[str, int] = field(default_factory=dict)
 
 
 def _keys(rule: RecordRule, on: datetime.date, held_members: list[int]) -> QuerySet:
-    return rule.due(on).exclude(rule.held(held_members)).order_by("pk")
+    deferred = RecordDeferral.objects.filter(rule=rule.code, key=OuterRef("pk"), recheck_on__gt=on)
+    return rule.due(on).exclude(rule.held(held_members)).exclude(Exists(deferred)).order_by("pk")
+
+
+def _defer(rule: RecordRule, today: datetime.date, kept: dict[int, datetime.date | None], purged: list[int]) -> None:
+    """Remember until when each kept key stays kept (at least until tomorrow: a row the sweep could not
+    destroy, undecryptable, is not read again the same day); forget the keys purged."""
+    tomorrow = today + datetime.timedelta(days=1)
+    RecordDeferral.objects.filter(rule=rule.code, key__in=purged).delete()
+    RecordDeferral.objects.bulk_create(
+        [RecordDeferral(rule=rule.code, key=key, recheck_on=max(day, tomorrow)) for key, day in kept.items() if day],
+        update_conflicts=True, unique_fields=["rule", "key"], update_fields=["recheck_on"])
 
 
 def _counted(rule: RecordRule, keys: list[int]) -> int:
     return sum(rule.count(keys).values()) if keys else 0
 
 
-def record_rule_measure(rule: RecordRule, on: datetime.date, *, held_members: list[int], batch_size: int = 1000,
-                        live: bool = False) -> RecordReport:
+def record_rule_measure(rule: RecordRule, on: datetime.date, *, held_members: list[int],
+                        batch_size: int = 1000) -> RecordReport:
     """What the rule would destroy on `on`, changing nothing: rows due, and of them those under a legal hold.
     Read in batches, so memory stays flat however many rows are due."""
     report = RecordReport(rule=rule.ledger_rule)
@@ -45,7 +55,7 @@ def record_rule_measure(rule: RecordRule, on: datetime.date, *, held_members: li
         keys = list(_keys(rule, on, held_members).filter(pk__gt=after).values_list("pk", flat=True)[:batch_size])
         if not keys:
             break
-        kept = rule.kept(keys, on, live)
+        kept = rule.kept(keys, on, False)
         report.destroyed += _counted(rule, [key for key in keys if key not in kept])
         after = keys[-1]
     report.expired = report.destroyed + report.held
@@ -62,15 +72,15 @@ def _batch(rule: RecordRule, today: datetime.date, held_members: list[int], run_
         if not keys:
             return None
         kept = rule.kept(keys, today, True)
-        purged = rule.purge([key for key in keys if key not in kept]) if len(kept) < len(keys) else {}
+        going = [key for key in keys if key not in kept]
+        purged = rule.purge(going) if going else {}
+        _defer(rule, today, kept, going)
         now = timezone.now()
         DestructionLog.objects.bulk_create([
             DestructionLog(occurred_at=now, event=DestructionEvent.SWEEP, rule=rule.ledger_rule,
                            category=rule.category, source=source, count=count, method=rule.method, run_id=run_id)
             for source, count in sorted(purged.items()) if count])
-    for source, count in purged.items():
-        report.by_source[source] = report.by_source.get(source, 0) + count
-        report.destroyed += count
+    report.destroyed += sum(purged.values())
     return keys[-1]
 
 

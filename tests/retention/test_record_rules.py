@@ -23,9 +23,16 @@ from disclosures.models import Basis, Provision, Recipient
 from disclosures.services import provision_record
 from members.models import Member, StaffAccessChange
 from members.staff_access import staff_access_change
-from retention.models import ArchivedRecord, DestructionLog
+from retention.models import ArchivedRecord, DestructionLog, RecordDeferral, RetentionRule
 from retention.records import RECORD_RULES
-from retention.services import legal_hold_place, legal_hold_release, member_withdraw, retention_sweep
+from retention.services import (
+    archived_records_of,
+    legal_hold_place,
+    legal_hold_release,
+    member_withdraw,
+    retention_rule_update,
+    retention_sweep,
+)
 from tests.members.factories import MemberFactory
 from tests.retention.factories import world
 
@@ -282,6 +289,49 @@ def test_a_bounded_sweep_purges_in_batches_and_the_task_chain_finishes_it(items)
     assert DestructionLog.objects.filter(rule="record:withdrawn_member_consents",
                                          source="consents.ConsentRecord").count() == 3
     assert len(reports) > 1
+
+
+def test_members_the_archive_still_keeps_are_deferred_so_a_bounded_sweep_gets_past_them(items):
+    # given: three withdrawn members the archive keeps for years, then two of whom nothing is kept
+    kept = [world(ended_days_ago=1, serial=n).member for n in range(3)]
+    free = [consenting(items) for _ in range(2)]
+    for member in kept:
+        consenting(items, member)
+    for member in [*kept, *free]:
+        member_withdraw(member=member, actor=None, reason="탈퇴")
+    first_due = {member.pk: min(archived_records_of(member.pk).values_list("destroy_after", flat=True))
+                 for member in kept}
+    # when: sweeps of at most four batches of one member (the purpose rules take two), until nothing is left
+    with later(days=1):
+        reports = [retention_sweep(batch_size=1, max_batches=4)]
+        while reports[-1].has_more and len(reports) < 10:
+            reports.append(retention_sweep(batch_size=1, max_batches=4))
+    # then: the chain ended; the free members' consents went, the kept members' stay, each deferred until the
+    # day after its first archived row's destroy_after, not read again before then
+    assert not reports[-1].has_more
+    assert not ConsentRecord.objects.filter(member__in=free).exists()
+    assert ConsentRecord.objects.filter(member__in=kept).count() == 4 * len(kept)
+    deferred = dict(RecordDeferral.objects.filter(rule="withdrawn_member_consents").values_list("key", "recheck_on"))
+    assert deferred == {pk: day + datetime.timedelta(days=1) for pk, day in first_due.items()}
+
+
+def test_a_shortened_retention_period_ends_the_deferral_so_the_consents_follow_the_new_dates(items, officer):
+    # given: a withdrawn member whose consents are deferred until the archive's 3-year rows may go
+    w = world(ended_days_ago=1)
+    consenting(items, w.member)
+    member_withdraw(member=w.member, actor=None, reason="탈퇴")
+    with later(days=1):
+        retention_sweep()
+    assert RecordDeferral.objects.filter(key=w.member.pk).exists()
+    # when: the officer shortens every rule to 1 year, with a reason
+    for rule in RetentionRule.objects.all():
+        retention_rule_update(rule=rule, actor=officer, reason="법령 개정", period_amount=1, period_unit="years")
+    with later(years=1, days=2):
+        retention_sweep()
+    # then: the archive went on the new dates, and the consents with it
+    assert not RecordDeferral.objects.exists()
+    assert not ArchivedRecord.objects.exists()
+    assert not ConsentRecord.objects.filter(member=w.member).exists()
 
 
 def test_the_rule_list_in_the_admin_shows_what_each_record_rule_destroys_in_the_next_30_days(items, officer,
