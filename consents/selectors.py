@@ -8,7 +8,7 @@ from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from consents.models import ConsentItem, ConsentRecord, GuardianConsent, PolicyVersion
+from consents.models import ConsentItem, ConsentRecord, GuardianConsent, MarketingNotice, PolicyVersion
 
 
 def latest_records(members: Iterable[int] | QuerySet, *, codes: Iterable[str] | None = None,
@@ -72,3 +72,10 @@ def needs_guardian_consent(member, *, today: datetime.date | None = None) -> boo
         return False
     today = today or timezone.localdate()
     return age_on(birth_date, today) < GUARDIAN_AGE and not GuardianConsent.objects.filter(member=member).exists()
+
+
+def consent_evidence_count(member_ids: Iterable[int]) -> dict[str, int]:
+    """How many rows consent_records_purge would delete for these members, by record type (model label)."""
+    member_ids = list(member_ids)
+    return {model._meta.label: model.objects.filter(member_id__in=member_ids).count()
+            for model in (MarketingNotice, ConsentRecord, GuardianConsent)}

@@ -238,14 +238,18 @@ def consents_erase_for_withdrawals(*, members: list[Member]) -> list[tuple[str, 
     return erased
 
 
-def consent_records_purge(*, member_ids: Iterable[int]) -> int:
+def consent_records_purge(*, member_ids: Iterable[int]) -> dict[str, int]:
     """The one path that deletes consent records: the retention sweep destroying a member's data once no law
-    keeps it (PIPA §21). The database trigger refuses any other DELETE."""
+    keeps it (PIPA §21; the rule is retention.records). The database trigger refuses any other DELETE. The
+    evidence that goes with the records goes with them: the marketing notices sent about them and the legal
+    guardian's consent (PIPA §22-2). Returns the rows deleted by record type (model label)."""
     member_ids = list(member_ids)
+    deleted: dict[str, int] = {}
     with transaction.atomic(), pgtrigger.ignore("consents.ConsentRecord:append_only"):
-        MarketingNotice.objects.filter(member_id__in=member_ids).delete()
-        deleted, _by_model = ConsentRecord.objects.filter(member_id__in=member_ids).delete()
-        return deleted
+        for model in (MarketingNotice, ConsentRecord, GuardianConsent):
+            _total, by_model = model.objects.filter(member_id__in=member_ids).delete()
+            deleted[model._meta.label] = by_model.get(model._meta.label, 0)
+    return deleted
 
 
 def _publish_errors(version: PolicyVersion, published_at: datetime.datetime) -> dict[str, list]:

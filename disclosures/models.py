@@ -273,8 +273,8 @@ class Provision(models.Model):
                                    name="provision_consent_basis_has_record"),
             models.UniqueConstraint(fields=["batch", "member"], name="provision_once_per_batch"),
         ]
-        # Evidence: PostgreSQL refuses to change or delete a ledger row (the retention sweep will use
-        # pgtrigger.ignore when the recipient's period has passed).
+        # Evidence: PostgreSQL refuses to change or delete a ledger row; only services.provisions_purge
+        # deletes one, for the retention sweep once the recipient's period has passed.
         triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:

@@ -1,8 +1,10 @@
 """Reads of the disclosures registries and ledger."""
 
 import datetime
+import re
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -82,3 +84,18 @@ def member_sources(member_id: int) -> QuerySet:
     date and the partner's consent reference, newest first."""
     return (ImportedMember.objects.filter(member_id=member_id).select_related("source", "batch")
             .order_by("-batch__imported_at", "-pk"))
+
+
+_PERIOD = re.compile(r"^\s*(\d+)\s*(년|개월|일)\s*간?\s*$")
+_UNITS = {"년": "years", "개월": "months", "일": "days"}
+
+
+def recipient_retention_period(recipient: Recipient) -> relativedelta | None:
+    """How long the recipient keeps what it received, read from the registry's own wording of policy §5
+    ("3년", "6개월", "90일"); a partner company keeps it as its group says. None for a period that is not a
+    length of time ("본인확인 서비스 제공기간", "회원탈퇴 시 ..."): the recipient keeps it while the service
+    is provided to the member, that is until the member withdraws."""
+    match = _PERIOD.match(recipient.terms.retention or "")
+    if not match or int(match.group(1)) <= 0:
+        return None
+    return relativedelta(**{_UNITS[match.group(2)]: int(match.group(1))})

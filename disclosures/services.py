@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pgtrigger
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -184,6 +185,16 @@ def provision_record(*, recipient: Recipient, members: Iterable[Member | int], i
         for member_id in member_ids
     ])
     return batch
+
+
+def provisions_purge(*, provision_ids: Iterable[int]) -> dict[str, int]:
+    """The one path that deletes provision ledger rows: the retention sweep, once the recipient's retention
+    period has passed (the rule is retention.records). The database trigger refuses any other DELETE. The
+    batch rows stay: they name the recipient, items and purpose, not the member. Returns the rows deleted by
+    record type (model label)."""
+    with transaction.atomic(), pgtrigger.ignore("disclosures.Provision:append_only"):
+        _total, by_model = Provision.objects.filter(pk__in=list(provision_ids)).delete()
+    return {Provision._meta.label: by_model.get(Provision._meta.label, 0)}
 
 
 def correction_notices_create(*, member: Member, fields: Mapping[str, Any]) -> list[CorrectionNotice]:

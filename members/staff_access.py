@@ -161,3 +161,13 @@ def group_access_change(*, actor: Member, group: Group, name: str, permissions: 
     group.permissions.set(permissions)
     return StaffAccessChange.objects.create(actor=actor, group=group, before=before, after=group_access_of(group),
                                             reason=reason.strip())
+
+
+@transaction.atomic
+def staff_access_changes_purge(*, change_ids: Iterable[int]) -> dict[str, int]:
+    """The one path that deletes staff-access records: the retention sweep, once a record's keeping period
+    (at least 3 years, 안전성 확보조치 기준 §5②) has ended; the rule is declared by the retention app, which
+    calls this (members imports no other app). Returns the rows deleted by record type (model label)."""
+    # A queryset delete, not Model.delete: the model refuses deletion by the application one row at a time.
+    _total, by_model = StaffAccessChange.objects.filter(pk__in=list(change_ids)).delete()
+    return {StaffAccessChange._meta.label: by_model.get(StaffAccessChange._meta.label, 0)}

@@ -30,6 +30,7 @@ from retention.models import (
     SweepRun,
 )
 from retention.purposes import PURPOSE_RULES
+from retention.records import RECORD_RULES
 from retention.services.rules import EDITABLE
 
 
@@ -37,8 +38,8 @@ def rule_label(code: str) -> str:
     """A rule code as the officer reads it: the policy's retention row or the purpose-ended rule."""
     if code in Retention.values:
         return str(Retention(code).label)
-    purposes = {rule.ledger_rule: rule.label for rule in PURPOSE_RULES}
-    return str(purposes.get(code, code or "—"))
+    declared = {rule.ledger_rule: rule.label for rule in [*PURPOSE_RULES, *RECORD_RULES]}
+    return str(declared.get(code, code or "—"))
 
 
 def source_label(label: str) -> str:
@@ -110,6 +111,8 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         self._due = selectors.due_within(30)  # one query for the whole page
+        # The record rules (retention.records) are declared in code; listed below the policy's rules.
+        extra_context = {**(extra_context or {}), "record_rules": selectors.record_rules_due(30)}
         return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

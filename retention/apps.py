@@ -13,6 +13,8 @@ class RetentionConfig(AppConfig):
         from members.keys import rotation_step
         from retention.services.archive import archive_data_keys_rewrap
         from retention.services.rules import retention_rules_load
+        from retention.services.subjects import archive_subjects_rekey
 
         policy_loader(retention_rules_load)  # load_policy loads the §2 rules too
         rotation_step(archive_data_keys_rewrap)  # rotate_keys re-wraps the archive's data keys too
+        rotation_step(archive_subjects_rekey)  # and re-keys its pseudonymous subjects under the new blind-index key

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-from members.encryption import DecryptionError, key_ring
+from members.encryption import DecryptionError, blind_index_keys, key_ring
 
 DATA_KEY_SIZE = 32
 NONCE_SIZE = 12
@@ -39,14 +39,23 @@ def _subject_secret(secret: str) -> bytes:
                 info=b"privacy-backoffice/archive-subject/v1").derive(secret.encode())
 
 
-def subject_key(member_id: int) -> str:
-    """The pseudonym of a member in the archive: HMAC-SHA256 of the member id; not derivable without the key."""
-    return hmac.new(_subject_secret(settings.BLIND_INDEX_KEY), f"member:{member_id}".encode(),
+def subject_key(member_id: int, *, secret: str | None = None) -> str:
+    """The pseudonym of a member in the archive: HMAC-SHA256 of the member id; not derivable without the key.
+    Under BLIND_INDEX_KEY unless another key of the ring is named."""
+    return hmac.new(_subject_secret(secret or settings.BLIND_INDEX_KEY), f"member:{member_id}".encode(),
                     hashlib.sha256).hexdigest()
 
 
+def subject_keys(member_id: int) -> list[str]:
+    """The member's pseudonym under every blind-index key of the ring, BLIND_INDEX_KEY's first: until
+    rotate_keys has re-keyed the archive, a member's rows may still carry the pseudonym of an old key."""
+    return [subject_key(member_id, secret=secret) for secret in blind_index_keys()]
+
+
 def archive_key(rule: str, subject: str, source: str, source_id: int) -> str:
-    """The deterministic identity of one archived record, so a retried withdrawal never archives twice."""
+    """The deterministic identity of one archived record, so a retried withdrawal never archives twice. It is
+    the associated data of the record's payload, so a key rotation never changes it for a stored row (only
+    the subject key follows the rotation: retention.services.subjects)."""
     return hmac.new(_subject_secret(settings.BLIND_INDEX_KEY), f"{rule}|{subject}|{source}|{source_id}".encode(),
                     hashlib.sha256).hexdigest()
 

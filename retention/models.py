@@ -300,3 +300,21 @@ class ArchiveAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} @ {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class RecordDeferral(models.Model):
+    """A key a record rule (retention.records) found still kept by the archive, which may be another database
+    and so cannot be joined: the sweep leaves it until the day the archive's first row of it can be
+    destroyed, instead of reading it again every night (and never getting past it in a bounded run)."""
+
+    rule = models.CharField(_("rule"), max_length=40)
+    key = models.BigIntegerField(_("record id"))
+    recheck_on = models.DateField(_("checked again on"))
+
+    class Meta:
+        verbose_name = _("deferred record")
+        verbose_name_plural = _("deferred records")
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], name="record_deferral_once")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} #{self.key}"

@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from members.models import Member
 from members.registry import registry
-from retention.models import ArchivedRecord, RetentionRule, SweepRun
+from retention.models import ArchivedRecord, LegalHold, RetentionRule, SweepRun
+from retention.records import RECORD_RULES, RecordRule
 from retention.services.archive import archive_plan
+from retention.services.records import record_rule_measure
 
 
 @dataclass
@@ -51,6 +53,16 @@ def due_within(days: int = 30) -> dict[str, int]:
     rows = (ArchivedRecord.objects.filter(destroy_after__lt=today + datetime.timedelta(days=days))
             .values("rule").annotate(count=Count("id")).order_by())
     return {row["rule"]: row["count"] for row in rows}
+
+
+def record_rules_due(days: int = 30) -> list[tuple[RecordRule, int]]:
+    """Each record rule (retention.records) with the rows it will destroy in the next `days` days, members
+    under a legal hold today left out."""
+    today = timezone.localdate()
+    held = list(LegalHold.objects.filter(released_at__isnull=True, until__gte=today)
+                .values_list("member_id", flat=True).distinct())
+    on = today + datetime.timedelta(days=days)
+    return [(rule, record_rule_measure(rule, on, held_members=held).destroyed) for rule in RECORD_RULES]
 
 
 def last_sweep() -> SweepRun | None:

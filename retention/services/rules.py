@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 from members.registry import Retention, registry
-from retention.models import PeriodUnit, RetentionRule, RetentionRuleChange, Trigger
+from retention.models import PeriodUnit, RecordDeferral, RetentionRule, RetentionRuleChange, Trigger
 from retention.partitions import ArchiveTables, months_ensure
 from retention.policy import POLICY_RULES
 from retention.routers import archive_alias
@@ -111,6 +111,8 @@ def retention_rule_update(*, rule: RetentionRule, actor: Member, reason: str = "
     rule.save()
     if (after["period_amount"], after["period_unit"]) != (before["period_amount"], before["period_unit"]):
         after["rescheduled_archived_records"] = _reschedule(rule)
+        # What the record rules deferred until the archive's old dates is checked again at the next sweep.
+        RecordDeferral.objects.all().delete()
     RetentionRuleChange.objects.create(rule=rule, changed_by=actor, changed_at=timezone.now(), before=before,
                                        after=after, reason=reason.strip())
     return rule

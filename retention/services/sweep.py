@@ -26,9 +26,11 @@ from retention.models import (
 )
 from retention.partitions import ArchiveTables, is_partitioned
 from retention.purposes import PURPOSE_RULES
+from retention.records import RECORD_RULES
 from retention.routers import archive_alias
 from retention.services import shred
 from retention.services.purpose import purpose_candidates, purpose_rule_apply
+from retention.services.records import record_rule_apply, record_rule_measure
 
 SOURCE = "retention.ArchivedRecord"
 # Rows per batch (one transaction each) for the beat task and the command; the bench uses it too.
@@ -75,7 +77,10 @@ def _holds(today: datetime.date) -> QuerySet:
 
 
 def held_subjects(today: datetime.date) -> list[str]:
-    return list(_holds(today).values_list("subject_key", flat=True).distinct())
+    """The pseudonyms of every member on hold, under every blind-index key of the ring (rows archived before
+    a rotation keep the old key's pseudonym until rotate_keys re-keys them), and as each hold stored it."""
+    holds = _holds(today).values_list("member_id", "subject_key").distinct()
+    return sorted({key for member_id, stored in holds for key in (stored, *crypto.subject_keys(member_id))})
 
 
 def expired(rule: str, today: datetime.date) -> QuerySet:
@@ -157,8 +162,9 @@ def retention_sweep(*, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = Fal
                     progress: Callable[[str, int, int], None] | None = None) -> SweepReport:
     """Destroy every archived record whose retention period has ended, rule by rule, except under a legal
     hold or when it cannot be decrypted (both reported); then apply the purpose-ended rules to the live
-    records. `max_batches` bounds one call (a Celery task); the report says whether work is left.
-    `dry_run` reports, per rule, what would be destroyed and changes nothing."""
+    records, and the record rules (retention.records) to consent records, the provision ledger and other
+    evidence whose keeping period ended. `max_batches` bounds one call (a Celery task); the report says
+    whether work is left. `dry_run` reports, per rule, what would be destroyed and changes nothing."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if not dry_run:
@@ -179,6 +185,8 @@ def retention_sweep(*, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = Fal
             for code, count in dropped.items():  # rows of a rule that has no row any more
                 report.rules[code] = RuleReport(rule=code, expired=count, destroyed=count)
             _sweep_purposes(today, report, batch_size, budget)
+            if not report.has_more:
+                _sweep_records(today, report, batch_size, budget)
     except Exception as error:
         SweepRun.objects.filter(pk=run.pk).update(status=SweepRun.Status.FAILED, finished_at=timezone.now(),
                                                   error=f"{type(error).__name__}: {error}",
@@ -264,6 +272,25 @@ def _sweep_purposes(today: datetime.date, report: SweepReport, batch_size: int, 
         report.rules[rule.ledger_rule] = RuleReport(rule=rule.ledger_rule, destroyed=result.destroyed,
                                                     undecryptable=result.undecryptable,
                                                     undecryptable_ids=result.undecryptable_ids[:50])
+        if more:
+            report.has_more = True
+            return
+
+
+def _sweep_records(today: datetime.date, report: SweepReport, batch_size: int, budget: list[int | None]) -> None:
+    held_members = list(_holds(today).values_list("member_id", flat=True).distinct())
+    for rule in RECORD_RULES:
+        if report.dry_run:
+            measured = record_rule_measure(rule, today, held_members=held_members, batch_size=batch_size)
+            report.rules[rule.ledger_rule] = RuleReport(rule=rule.ledger_rule, expired=measured.expired,
+                                                        destroyed=measured.destroyed, held=measured.held)
+            continue
+        result, more = record_rule_apply(rule, run_id=report.run_id, held_members=held_members,
+                                         batch_size=batch_size, max_batches=budget[0])
+        if budget[0] is not None:
+            budget[0] -= result.batches
+        report.rules[rule.ledger_rule] = RuleReport(rule=rule.ledger_rule, expired=result.expired,
+                                                    destroyed=result.destroyed, held=result.held)
         if more:
             report.has_more = True
             return
