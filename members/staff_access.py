@@ -12,7 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -171,3 +171,38 @@ def staff_access_changes_purge(*, change_ids: Iterable[int]) -> dict[str, int]:
     # A queryset delete, not Model.delete: the model refuses deletion by the application one row at a time.
     _total, by_model = StaffAccessChange.objects.filter(pk__in=list(change_ids)).delete()
     return {StaffAccessChange._meta.label: by_model.get(StaffAccessChange._meta.label, 0)}
+
+
+def staff_access_end_for_withdrawal(*, members: list[Member], actor: Member | None,
+                                    reason: str) -> list[StaffAccessChange]:
+    """A withdrawal ends every staff access of the members (flags, groups, permissions) and records each
+    revocation (안전성 확보조치 기준 §5②: grant, change and revocation records). The group and permission links
+    are deleted with RETURNING, so a batch of members without any access costs two statements and writes
+    nothing more. The caller clears the flags with the rest of the member row."""
+    ids = [member.pk for member in members]
+    if not ids:
+        return []
+    using = router.db_for_write(Member)
+    held: dict[int, dict[str, list]] = {}
+    with connections[using].cursor() as cursor:
+        for through, column, key in ((Member.groups.through, "group_id", "groups"),
+                                     (Member.user_permissions.through, "permission_id", "permissions")):
+            table = connections[using].ops.quote_name(through._meta.db_table)
+            cursor.execute(f"DELETE FROM {table} WHERE member_id IN ({', '.join(['%s'] * len(ids))}) "
+                           f"RETURNING member_id, {column}", ids)
+            for member_id, linked in cursor.fetchall():
+                held.setdefault(member_id, {"groups": [], "permissions": []})[key].append(linked)
+    revoked = [member for member in members if member.is_staff or member.is_superuser or member.pk in held]
+    if not revoked:
+        return []
+    linked = [held.get(member.pk, {"groups": [], "permissions": []}) for member in revoked]
+    group_names = Group.objects.in_bulk([pk for links in linked for pk in links["groups"]])
+    permissions = Permission.objects.select_related("content_type").in_bulk(
+        [pk for links in linked for pk in links["permissions"]])
+    nothing = {"is_staff": False, "is_superuser": False, "groups": [], "permissions": []}
+    return StaffAccessChange.objects.bulk_create([
+        StaffAccessChange(actor=actor or member, member=member, after=nothing, reason=reason, before={
+            "is_staff": member.is_staff, "is_superuser": member.is_superuser,
+            "groups": sorted(group_names[pk].name for pk in links["groups"]),
+            "permissions": sorted(permission_name(permissions[pk]) for pk in links["permissions"])})
+        for member, links in zip(revoked, linked, strict=True)])

@@ -16,6 +16,7 @@ from members.hooks import member_withdrawing, members_withdrawing
 from members.models import Member, SensitiveIdentifier, SensitiveIdentifierBasis, SensitiveIdentifierCorrection
 from members.registry import member_path, registry
 from members.services import member_sessions_end
+from members.staff_access import staff_access_end_for_withdrawal
 from retention.models import DestructionEvent, DestructionLog, DestructionMethod, RetentionRule
 from retention.services.archive import MemberRecords, archive_plan, archive_write, members_records
 
@@ -68,16 +69,15 @@ def _erase_related(members: list[Member], records: dict[int, MemberRecords], led
             ledger[(model._meta.label, category, DestructionMethod.ERASE)] += count
 
 
-def _erase_members(members: list[Member], ledger: Counter, at: datetime.datetime) -> None:
+def _erase_members(members: list[Member], ledger: Counter, at: datetime.datetime, actor: Member | None,
+                   reason: str) -> None:
+    staff_access_end_for_withdrawal(members=members, actor=actor, reason=reason)
     declared = registry.for_model(Member)
     values = {item.name: _erased_value(Member._meta.get_field(item.name)) for item in declared}
     values["password"] = make_password(None)  # unusable: "!" and random characters, never a hash of anything
     values.update({f.name: None for f in Member._meta.fields if isinstance(f, BlindIndexField)})
     values.update(status=Member.Status.WITHDRAWN, withdrawn_at=at, is_staff=False, is_superuser=False)
     Member.objects.filter(pk__in=_ids(members)).update(**values)
-    using = router.db_for_write(Member)
-    for through in (Member.groups.through, Member.user_permissions.through):
-        through.objects.filter(member_id__in=_ids(members))._raw_delete(using)
     for member in members:  # the caller's instances read as tombstones, without a query
         for name, value in values.items():
             setattr(member, name, value)
@@ -145,7 +145,7 @@ def members_withdraw(*, members: list[Member], actor: Member | None, reason: str
                 member_withdrawing.send(sender=Member, member=member, actor=actor, at=at)
             _identifiers_delete(pending, records, ledger)
             _erase_related(pending, records, ledger)
-            _erase_members(pending, ledger, at)
+            _erase_members(pending, ledger, at, actor, reason.strip())
             member_sessions_end(members=pending)
             run_id = uuid.uuid4()
             DestructionLog.objects.bulk_create([

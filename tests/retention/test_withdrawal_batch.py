@@ -5,6 +5,7 @@ the batch."""
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.db import ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -12,7 +13,7 @@ from consents import selectors as consent_selectors
 from consents.loading import policy_load
 from consents.models import ConsentRecord, GuardianConsent
 from consents.services import member_sign_up
-from members.models import Member, MemberSession, SensitiveIdentifier
+from members.models import Member, MemberSession, SensitiveIdentifier, StaffAccessChange
 from members.sessions import SessionStore
 from retention.models import ArchivedRecord, DestructionLog
 from retention.services import member_withdraw, members_withdraw
@@ -118,3 +119,27 @@ def test_withdrawal_erases_the_personal_fields_of_consent_records_and_guardian_c
     # and the records are still append-only for anything else
     with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
         ConsentRecord.objects.filter(member=adult).update(user_agent="x")
+
+
+def test_withdrawing_a_staff_member_revokes_every_access_and_records_the_revocation():
+    # given: a staff member in a group with a direct permission, and a plain member
+    clerk = world(serial=1).member
+    Member.objects.filter(pk=clerk.pk).update(is_staff=True)
+    clerk.refresh_from_db()
+    group = Group.objects.create(name="민원 담당")
+    clerk.groups.add(group)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_member"))
+    plain = world(serial=2).member
+    officer = staff()
+    # when
+    members_withdraw(members=[clerk, plain], actor=officer, reason="퇴사에 따른 탈퇴")
+    # then: no access is left, and one record says what was revoked, by whom and why
+    clerk = Member.objects.get(pk=clerk.pk)
+    assert (clerk.is_staff, clerk.is_superuser, list(clerk.groups.all()), list(clerk.user_permissions.all())) == (
+        False, False, [], [])
+    change = StaffAccessChange.objects.get(member=clerk)
+    assert change.before == {"is_staff": True, "is_superuser": False, "groups": ["민원 담당"],
+                             "permissions": ["members.view_member"]}
+    assert change.after == {"is_staff": False, "is_superuser": False, "groups": [], "permissions": []}
+    assert (change.actor_id, change.reason) == (officer.pk, "퇴사에 따른 탈퇴")
+    assert not StaffAccessChange.objects.filter(member=plain).exists()
