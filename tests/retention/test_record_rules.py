@@ -245,7 +245,8 @@ def test_dry_run_reports_per_rule_and_changes_nothing(items, officer):
     assert not DestructionLog.objects.filter(event="sweep").exists()
     assert "record:provision_ledger" in out.getvalue()
     would = {code: line.destroyed for code, line in dry.rules.items() if code.startswith("record:")}
-    assert would == {"record:provision_ledger": 1, "record:staff_access_changes": 1,
+    # two staff-access records: the grant, and its revocation written by the withdrawal
+    assert would == {"record:provision_ledger": 1, "record:staff_access_changes": 2,
                      "record:withdrawn_member_consents": sum(evidence(member).values())}
     # and the real sweep destroys exactly what the dry run announced
     with later(years=4):
