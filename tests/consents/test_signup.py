@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from consents import selectors, services
 from consents.models import ConsentItem, ConsentRecord, GuardianConsent, PolicyVersion
-from members.models import Member
+from members.models import Member, MemberSession
 from tests.consents.factories import member_fields, sign_up_kwargs, signup_post
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +164,8 @@ def test_login_uses_djangos_login_view_with_authenticate(client, policy):
     response = client.post("/accounts/login/", {"username": member.login_id, "password": "a-long-Passphrase-2023"})
     assert response.status_code == 302
     assert response.url == "/accounts/consents/"
+    # the session row names the member, so a withdrawal ends it with one indexed DELETE
+    assert MemberSession.objects.get(pk=client.session.session_key).member_id == member.pk
     client.logout()
     refused = client.post("/accounts/login/", {"username": member.login_id, "password": "wrong-password-1"})
     assert refused.status_code == 200
