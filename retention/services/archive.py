@@ -95,6 +95,9 @@ def members_records(members: list[Member]) -> dict[int, MemberRecords]:
     ids = [member.pk for member in members]
     found: dict[int, dict[str, list]] = {pk: {model._meta.label: [] for model in BATCH_READ} for pk in ids}
     for model in BATCH_READ:
+        if model is SensitiveIdentifierCorrection and not any(found[pk][SensitiveIdentifier._meta.label]
+                                                               for pk in ids):
+            continue  # corrections hang from identifiers: none held, none to read
         path = member_path(model)
         rows = model.objects.filter(**{f"{path}__in": ids}).annotate(owner_id=F(f"{path}_id"))
         if model is Enrollment:
