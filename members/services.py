@@ -7,20 +7,21 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from members import validators
-from members.encryption import BlindIndexField, EncryptedFieldMixin
+from members.encryption import BlindIndexField, EncryptedFieldMixin, blind_index_rotation_pending
 from members.models import (
     Certification,
     Complaint,
     Course,
     Enrollment,
     Member,
+    MemberTaken,
     Payment,
     PaymentMethod,
     SensitiveIdentifier,
@@ -155,12 +156,13 @@ def _constraint_field(instance: Any, error: ValidationError) -> str:
 IN_BATCH: ContextVar[bool] = ContextVar("members_services_in_batch", default=False)
 
 
-def _errors_of(instance: Any, *, exclude: list[str] | None = None,
-               labels: Mapping[str, Any] | None = None) -> dict[str, list]:
+def _errors_of(instance: Any, *, exclude: list[str] | None = None, labels: Mapping[str, Any] | None = None,
+               database: bool = True) -> dict[str, list]:
     """Validation errors of one record by field, each naming its field; kept lazy, so they are read in
     the reader's language. `labels` names a field as the caller's form calls it. The same checks as
     full_clean(), made the way a batch makes them (members.bulk): fields, clean() and check constraints
-    without a statement, then (outside a batch) the unique constraints and foreign keys in one SELECT each."""
+    without a statement, then (outside a batch, unless `database` is False) the unique constraints and
+    foreign keys in one SELECT each."""
     from members import bulk
 
     labels = labels or {}
@@ -173,11 +175,21 @@ def _errors_of(instance: Any, *, exclude: list[str] | None = None,
             for item in items:
                 field = _constraint_field(instance, item) if name == NON_FIELD_ERRORS else name
                 errors.setdefault(field, []).append(_named(instance, field, item, labels.get(field)))
-    if not IN_BATCH.get():
-        failed = set(exclude or ()) | set(errors) | set(control)
-        for name, messages in bulk.batch_errors(type(instance), [instance], exclude=failed)[0].items():
-            errors.setdefault(name, []).extend(_named(instance, name, item, labels.get(name)) for item in messages)
+    if database and not IN_BATCH.get():
+        _add_database_errors(instance, errors, exclude=set(exclude or ()) | set(errors) | set(control),
+                             labels=labels)
     return errors | control
+
+
+def _add_database_errors(instance: Any, errors: dict[str, list], *, exclude: set[str],
+                         labels: Mapping[str, Any] | None = None) -> dict[str, list]:
+    """The unique constraints and foreign keys of one record, checked with one SELECT each, added to `errors`."""
+    from members import bulk
+
+    labels = labels or {}
+    for name, messages in bulk.batch_errors(type(instance), [instance], exclude=exclude)[0].items():
+        errors.setdefault(name, []).extend(_named(instance, name, item, labels.get(name)) for item in messages)
+    return errors
 
 
 def _password_errors(password: str | None, member: Member) -> list[ValidationError]:
@@ -259,17 +271,23 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"member_create() got unknown fields: {', '.join(sorted(unknown))}")
-    values, errors = _normalized({"login_id": login_id, "name": name, "email": email, **fields})
-    member = Member(is_staff=is_staff, is_superuser=is_superuser,
-                    **{key: value for key, value in values.items() if key not in errors})
-    if password:
-        password_errors = _password_errors(password, member)
-        if password_errors:
-            errors["password"] = password_errors
-        member.set_password(password)
-    else:
-        member.set_unusable_password()
-    errors = _errors_of(member, exclude=list(errors)) | errors
+    with validators.phone_answers_kept():
+        values, errors = _normalized({"login_id": login_id, "name": name, "email": email, **fields})
+        member = Member(is_staff=is_staff, is_superuser=is_superuser,
+                        **{key: value for key, value in values.items() if key not in errors})
+        if password:
+            password_errors = _password_errors(password, member)
+            if password_errors:
+                errors["password"] = password_errors
+            member.set_password(password)
+        else:
+            member.set_unusable_password()
+        # Login ID and email are checked by the INSERT itself where it can (a clash writes nothing); a sign-up
+        # refused for another reason still hears about a clash too, from the SELECT.
+        checked_by_insert = _unique_checked_by_insert(member)
+        errors = _errors_of(member, exclude=list(errors), database=not checked_by_insert) | errors
+        if errors and checked_by_insert:
+            _add_database_errors(member, errors, exclude=set(errors))
     identifier = basis = None
     if rrn:
         identifier, basis, identifier_errors = _identifier(member, SensitiveIdentifier.Kind.RRN, rrn, rrn_legal_basis,
@@ -277,8 +295,30 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
         errors |= identifier_errors
     if errors:
         raise ValidationError(errors)
-    _save(member, identifier, basis, keys=RRN_KEYS)
+    if checked_by_insert:
+        member.insert_unless_taken = True
+        try:
+            member.save()
+        except MemberTaken as taken:
+            # save() marks the transaction for rollback on any exception; this one came from an INSERT that wrote
+            # nothing and failed nothing in the database, so the transaction is intact and may go on (and does,
+            # when member_create runs inside a caller's transaction). The SELECT names the field that clashed.
+            transaction.set_rollback(False, using=member._state.db or router.db_for_write(Member, instance=member))
+            raise ValidationError(_add_database_errors(member, {}, exclude=set()) or _(
+                "This record clashes with one saved a moment ago; please try again.")) from taken
+        finally:
+            member.insert_unless_taken = False
+    _save(None if checked_by_insert else member, identifier, basis, keys=RRN_KEYS)
     return member
+
+
+def _unique_checked_by_insert(member: Member) -> bool:
+    """Whether a new member's INSERT can check login ID and email itself: on a database whose INSERT can skip a
+    clashing row and say so, and while no old blind-index key is configured (during a rotation an old-key row
+    holds another digest, which only member_unique_clashes' SELECT finds)."""
+    features = connections[router.db_for_write(Member, instance=member)].features
+    return (features.supports_ignore_conflicts and features.can_return_columns_from_insert
+            and not blind_index_rotation_pending())
 
 
 @transaction.atomic
@@ -287,12 +327,13 @@ def member_update(*, member: Member, **fields: Any) -> Member:
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"member_update() got unknown fields: {', '.join(sorted(unknown))}")
-    values, errors = _normalized(fields)
-    before = {field.attname: getattr(member, field.attname) for field in member._meta.concrete_fields}
-    for key, value in values.items():
-        if key not in errors:
-            setattr(member, key, value)
-    errors = _errors_of(member, exclude=list(errors)) | errors
+    with validators.phone_answers_kept():
+        values, errors = _normalized(fields)
+        before = {field.attname: getattr(member, field.attname) for field in member._meta.concrete_fields}
+        for key, value in values.items():
+            if key not in errors:
+                setattr(member, key, value)
+        errors = _errors_of(member, exclude=list(errors)) | errors
     try:
         if errors:
             raise ValidationError(errors)

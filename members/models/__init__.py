@@ -1,7 +1,7 @@
 from members.models.identifiers import SensitiveIdentifier, SensitiveIdentifierBasis, SensitiveIdentifierCorrection
 from members.models.keys import DecryptionFailure, KeyCanary
 from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
-from members.models.member import Member
+from members.models.member import Member, MemberTaken
 from members.models.staff_access import StaffAccessChange
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Enrollment",
     "KeyCanary",
     "Member",
+    "MemberTaken",
     "Payment",
     "PaymentMethod",
     "SensitiveIdentifier",
