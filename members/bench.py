@@ -33,7 +33,6 @@ from django.urls import include, path, reverse, set_urlconf
 from django_cryptography.fields import EncryptedMixin
 
 from members import bulk, services
-from members.admin import MemberAdmin
 from members.demo import Generator
 from members.encryption import NORMALIZERS, BlindIndexField, EncryptedFieldMixin, blind_index
 from members.models import Member
@@ -176,9 +175,10 @@ def _fill_plain(plain: type[models.Model], size: int) -> None:
 
 
 def _register_plain(plain: type[models.Model]) -> admin.ModelAdmin:
-    """The member list's twin: the plaintext model registered on the project's admin site with MemberAdmin
-    itself, so the site's guards (declared filters only, the search box's POST and q_token) wrap it alike."""
-    admin.site.register(plain, MemberAdmin)
+    """The member list's twin: the plaintext model registered on the project's admin site with the very class
+    that serves members (MemberAdmin as the site wrapped it, with the actions other apps added to it), so the
+    site's guards (declared filters only, the search box's POST and q_token) and the page are alike."""
+    admin.site.register(plain, type(admin.site._registry[Member]))
     return admin.site._registry[plain]
 
 

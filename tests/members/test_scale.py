@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from members import bulk, services
 from members.admin_lists import EstimatedCountPaginator
@@ -285,6 +286,18 @@ def test_big_member_list_counts_nothing_and_loads_only_the_shown_columns(monkeyp
     page = next(sql for sql in queries if "FROM \"members_member\"" in sql and "ORDER BY" in sql)
     for hidden in ("home_address", "employee_number", "ipin_ci", "department", "birth_date"):
         assert f'"{hidden}"' not in page
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_big_lists_action_checkbox_is_djangos_markup_without_a_template_per_row(language):
+    # given
+    from django.contrib import admin
+
+    member = services.member_create(login_id="boxed01", password=None, name="김민수", email="box@example.com")
+    member_admin = admin.site._registry[Member]
+    # when / then
+    with translation.override(language):
+        assert member_admin.action_checkbox(member) == admin.ModelAdmin.action_checkbox(member_admin, member)
 
 
 def test_estimated_paginator_counts_filtered_lists_up_to_a_cap(monkeypatch):
