@@ -206,15 +206,20 @@ def _password_errors(password: str | None, member: Member) -> list[ValidationErr
     return []
 
 
+_LOOK_UP = object()
+
+
 def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, reissued: bool,
-                keys: Mapping[str, str], enrollment: Enrollment | None = None,
+                keys: Mapping[str, str], enrollment: Enrollment | None = None, held: Any = _LOOK_UP,
                 ) -> tuple[SensitiveIdentifier, SensitiveIdentifierBasis | None, dict[str, list]]:
     """An identifier and the basis it is now held under, validated but unsaved. A member holds one number of
     each kind under every basis it was collected for; a different number is refused (only a correction,
     sensitive_identifier_correct, changes it). Errors are keyed by the caller's field names: `keys` maps
     value, legal_basis and reissued to them (rrn, rrn_legal_basis, rrn_reissued)."""
-    # In a batch the members' identifiers are checked once for all rows (members.bulk).
-    held = member.pk and not IN_BATCH.get() and member.sensitive_identifiers.filter(kind=kind).first()
+    # In a batch the members' identifiers are checked once for all rows (members.bulk); `held` is the member's
+    # identifier of this kind when the caller already read it (None: holds none).
+    if held is _LOOK_UP:
+        held = member.pk and not IN_BATCH.get() and member.sensitive_identifiers.filter(kind=kind).first()
     candidate = SensitiveIdentifier(member=member, kind=kind, value=value, legal_basis=legal_basis or "",
                                     reissued=reissued, collected_at=timezone.now())
     label = IDENTIFIER_LABELS.get(kind)
@@ -396,11 +401,20 @@ def enrollment_checked(*, member: Member, course: Course, started_on: datetime.d
                        payment_method: str, held: set[str], applied_ip: str | None = None,
                        shipping_address: str | None = "", shipping_phone: str | None = "", rrn: str | None = None,
                        rrn_reissued: bool = False, card_number: str | None = None,
+                       held_identifiers: Mapping[str, SensitiveIdentifier] | None = None,
                        ) -> tuple[Enrollment, list[SensitiveIdentifier], list[SensitiveIdentifierBasis],
                                   dict[str, list]]:
     """enrollment_create's rules, without saving: the enrolment, the identifiers it collects, the bases they
     are held under, the errors. `held` is the kinds of identifier the member already has (members.bulk
-    passes it for a whole batch)."""
+    passes it for a whole batch); `held_identifiers`, when given, the identifiers themselves by kind."""
+
+    def held_one(kind: str) -> Any:
+        return _LOOK_UP if held_identifiers is None else held_identifiers.get(kind)
+
+    def held_or_read(kind: str) -> SensitiveIdentifier:
+        found = held_one(kind)
+        return member.sensitive_identifiers.get(kind=kind) if found is _LOOK_UP or found is None else found
+
     enrollment = Enrollment(member=member, course=course, started_on=started_on, ended_on=ended_on,
                             payment_method=payment_method, applied_ip=applied_ip or None,
                             shipping_address=(shipping_address or "").strip(),
@@ -414,13 +428,13 @@ def enrollment_checked(*, member: Member, course: Course, started_on: datetime.d
                            "SME core-job or insurance-required course (privacy policy §1).")]
     elif rrn:
         identifier, basis, identifier_errors = _identifier(member, kinds.RRN, rrn, course.rrn_legal_basis,
-                                                           rrn_reissued, RRN_KEYS, enrollment)
+                                                           rrn_reissued, RRN_KEYS, enrollment, held_one(kinds.RRN))
         errors |= identifier_errors
         identifiers.append(identifier)
         bases.append(basis)
     elif course.requires_rrn and kinds.RRN in held:
         # Enrolling again under a refund-type course: the number held is now held under this course's basis too.
-        bases.append(SensitiveIdentifierBasis(identifier=member.sensitive_identifiers.get(kind=kinds.RRN),
+        bases.append(SensitiveIdentifierBasis(identifier=held_or_read(kinds.RRN),
                                               legal_basis=course.rrn_legal_basis, enrollment=enrollment))
     elif course.requires_rrn:
         errors["rrn"] = [_("Resident registration number: required to enrol in this course, which is reported "
@@ -430,12 +444,12 @@ def enrollment_checked(*, member: Member, course: Course, started_on: datetime.d
     elif card_number:
         identifier, basis, identifier_errors = _identifier(member, kinds.NAEIL_CARD, card_number,
                                                            SensitiveIdentifier.LegalBasis.NAEIL_CARD_APPLICATION,
-                                                           False, CARD_KEYS, enrollment)
+                                                           False, CARD_KEYS, enrollment, held_one(kinds.NAEIL_CARD))
         errors |= identifier_errors
         identifiers.append(identifier)
         bases.append(basis)
     elif payment_method == PaymentMethod.NAEIL_CARD and kinds.NAEIL_CARD in held:
-        bases.append(SensitiveIdentifierBasis(identifier=member.sensitive_identifiers.get(kind=kinds.NAEIL_CARD),
+        bases.append(SensitiveIdentifierBasis(identifier=held_or_read(kinds.NAEIL_CARD),
                                               legal_basis=SensitiveIdentifier.LegalBasis.NAEIL_CARD_APPLICATION,
                                               enrollment=enrollment))
     elif payment_method == PaymentMethod.NAEIL_CARD:
@@ -450,11 +464,12 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
                       rrn_reissued: bool = False, card_number: str | None = None) -> Enrollment:
     """Enrol a member. Policy §1: a refund, SME core-job or insurance-required course collects 주민등록번호,
     a 내일배움카드 payment collects the card number; neither is collected for any other course or method."""
-    held = set(member.sensitive_identifiers.values_list("kind", flat=True))
+    # The member's identifiers, read once: the kinds held and the numbers a new one is compared with.
+    held = {identifier.kind: identifier for identifier in member.sensitive_identifiers.all()}
     enrollment, identifiers, bases, errors = enrollment_checked(
         member=member, course=course, started_on=started_on, ended_on=ended_on, payment_method=payment_method,
         applied_ip=applied_ip, shipping_address=shipping_address, shipping_phone=shipping_phone, rrn=rrn,
-        rrn_reissued=rrn_reissued, card_number=card_number, held=held)
+        rrn_reissued=rrn_reissued, card_number=card_number, held=set(held), held_identifiers=held)
     kinds = SensitiveIdentifier.Kind
     if errors:
         raise ValidationError(errors)

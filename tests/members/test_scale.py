@@ -384,6 +384,6 @@ def test_enrollment_create_reads_only_what_its_rules_need():
                                    ended_on=datetime.date(2024, 1, 2), payment_method=PaymentMethod.CORPORATE_INVOICE,
                                    rrn="900101-1234568")
     statements = [q["sql"].split()[0] for q in captured.captured_queries]
-    # then: the kinds held, the identifier held, three INSERTs (the identifier, the enrolment, the basis it is
+    # then: the identifiers held (read once), three INSERTs (the identifier, the enrolment, the basis it is
     # held under); no per-constraint or foreign-key SELECT and no savepoint of _save's own
-    assert statements == ["SAVEPOINT", "SELECT", "SELECT", "INSERT", "INSERT", "INSERT", "RELEASE"]
+    assert statements == ["SAVEPOINT", "SELECT", "INSERT", "INSERT", "INSERT", "RELEASE"]
