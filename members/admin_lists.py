@@ -8,12 +8,15 @@ beyond that uses the planner's estimate, and a page loads only `list_columns`.
 
 import json
 
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from members.encryption import seal_field_of
 
@@ -70,3 +73,10 @@ class BigChangeListMixin:
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ColumnsChangeList
+
+    def action_checkbox(self, obj: Model) -> str:
+        # Django's markup, without rendering a widget template for each row (a third of a list page's time).
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)
+

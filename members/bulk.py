@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, connections, models, transaction
 
-from members import constraints, services
+from members import constraints, services, validators
 from members.encryption import BlindIndexField, blind_index_rotation_pending
 from members.models import (
     Certification,
@@ -180,7 +180,7 @@ def members_create(rows: Sequence[Mapping[str, Any]], *, password_hash: str,
     rows = list(rows)
     pks = list(pks) if pks is not None else reserve_pks(Member, len(rows))
     problems, members = RowErrors(), []
-    with _batch_mode():
+    with _batch_mode(), validators.phone_answers_kept():
         for number, (row, pk) in enumerate(zip(rows, pks, strict=True), start=1):
             unknown = set(row) - set(services.MEMBER_FIELDS)
             if unknown:

@@ -161,10 +161,20 @@ def _ring(current: str, old: tuple[str, ...] | str) -> KeyRing:
     return KeyRing(current, _split(old))
 
 
+# The last ring handed out and the two settings it was built from: a list page opens hundreds of values, and
+# each asks for the ring; only a changed setting (override_settings, a test) builds or looks up another.
+_last_ring: tuple[Any, Any, KeyRing | None] = (None, None, None)
+
+
 def key_ring() -> KeyRing:
     """The ring for the keys in force (looked up per call, so a changed setting takes effect)."""
-    old = getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", ())
-    return _ring(settings.FIELD_ENCRYPTION_KEY, old if isinstance(old, str) else tuple(old))
+    global _last_ring
+    current, old = settings.FIELD_ENCRYPTION_KEY, getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", ())
+    last_current, last_old, ring = _last_ring
+    if ring is None or current is not last_current or old is not last_old:
+        ring = _ring(current, old if isinstance(old, str) else tuple(old))
+        _last_ring = (current, old, ring)
+    return ring
 
 
 def field_cipher() -> FieldCipher:
@@ -257,6 +267,11 @@ def seal_field_of(model: type[models.Model]) -> RowSealField | None:
         return found
 
 
+def _seal_attname_of(model: type[models.Model]) -> str | None:
+    seal_field = seal_field_of(model)
+    return seal_field.attname if seal_field else None
+
+
 # An erased value (retention's erasure writes it with QuerySet.update): an empty column, no token.
 ERASED = ""
 
@@ -265,13 +280,19 @@ class DamagedValueError(ValueError):
     """An instance holding a value that could not be decrypted was about to be saved."""
 
 
+_NOT_LOADED = object()
+
+
 class _OpeningAttribute(DeferredAttribute):
     """Opens the stored token on first read, with the instance's seal, and keeps the plaintext."""
 
     def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
         if instance is None:
             return self
-        value = super().__get__(instance, cls)
+        # Read __dict__ first: DeferredAttribute.__get__ only adds a call for a value that is already loaded.
+        value = instance.__dict__.get(self.field.attname, _NOT_LOADED)
+        if value is _NOT_LOADED:
+            value = super().__get__(instance, cls)
         if isinstance(value, StoredToken):
             value = self.field.open_for(instance, value)
             instance.__dict__[self.field.attname] = value
@@ -297,11 +318,15 @@ class EncryptedFieldMixin(EncryptedMixin):
 
     def associated_data(self, instance: models.Model) -> bytes:
         """The model label and field name, and the row's seal: the token opens in this column of this row only."""
-        seal_field = seal_field_of(type(instance))
-        seal = getattr(instance, seal_field.attname) if seal_field else None
+        seal_attname = self._seal_attname if type(instance) is self.model else _seal_attname_of(type(instance))
+        seal = getattr(instance, seal_attname) if seal_attname else None
         if seal and not isinstance(seal, uuid.UUID):
             seal = uuid.UUID(str(seal))
         return self._column_binding + (seal.bytes if seal else b"")
+
+    @cached_property
+    def _seal_attname(self) -> str | None:
+        return _seal_attname_of(self.model)
 
     @cached_property
     def _column_binding(self) -> bytes:

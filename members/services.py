@@ -7,14 +7,14 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from members import validators
-from members.encryption import BlindIndexField, EncryptedFieldMixin
+from members.encryption import BlindIndexField, EncryptedFieldMixin, blind_index_rotation_pending
 from members.models import (
     Certification,
     Complaint,
@@ -22,6 +22,7 @@ from members.models import (
     Enrollment,
     Member,
     MemberSession,
+    MemberTaken,
     Payment,
     PaymentMethod,
     SensitiveIdentifier,
@@ -156,12 +157,13 @@ def _constraint_field(instance: Any, error: ValidationError) -> str:
 IN_BATCH: ContextVar[bool] = ContextVar("members_services_in_batch", default=False)
 
 
-def _errors_of(instance: Any, *, exclude: list[str] | None = None,
-               labels: Mapping[str, Any] | None = None) -> dict[str, list]:
+def _errors_of(instance: Any, *, exclude: list[str] | None = None, labels: Mapping[str, Any] | None = None,
+               database: bool = True) -> dict[str, list]:
     """Validation errors of one record by field, each naming its field; kept lazy, so they are read in
     the reader's language. `labels` names a field as the caller's form calls it. The same checks as
     full_clean(), made the way a batch makes them (members.bulk): fields, clean() and check constraints
-    without a statement, then (outside a batch) the unique constraints and foreign keys in one SELECT each."""
+    without a statement, then (outside a batch, unless `database` is False) the unique constraints and
+    foreign keys in one SELECT each."""
     from members import bulk
 
     labels = labels or {}
@@ -174,11 +176,21 @@ def _errors_of(instance: Any, *, exclude: list[str] | None = None,
             for item in items:
                 field = _constraint_field(instance, item) if name == NON_FIELD_ERRORS else name
                 errors.setdefault(field, []).append(_named(instance, field, item, labels.get(field)))
-    if not IN_BATCH.get():
-        failed = set(exclude or ()) | set(errors) | set(control)
-        for name, messages in bulk.batch_errors(type(instance), [instance], exclude=failed)[0].items():
-            errors.setdefault(name, []).extend(_named(instance, name, item, labels.get(name)) for item in messages)
+    if database and not IN_BATCH.get():
+        _add_database_errors(instance, errors, exclude=set(exclude or ()) | set(errors) | set(control),
+                             labels=labels)
     return errors | control
+
+
+def _add_database_errors(instance: Any, errors: dict[str, list], *, exclude: set[str],
+                         labels: Mapping[str, Any] | None = None) -> dict[str, list]:
+    """The unique constraints and foreign keys of one record, checked with one SELECT each, added to `errors`."""
+    from members import bulk
+
+    labels = labels or {}
+    for name, messages in bulk.batch_errors(type(instance), [instance], exclude=exclude)[0].items():
+        errors.setdefault(name, []).extend(_named(instance, name, item, labels.get(name)) for item in messages)
+    return errors
 
 
 def _password_errors(password: str | None, member: Member) -> list[ValidationError]:
@@ -195,15 +207,20 @@ def _password_errors(password: str | None, member: Member) -> list[ValidationErr
     return []
 
 
+_LOOK_UP = object()
+
+
 def _identifier(member: Member, kind: str, value: str, legal_basis: str | None, reissued: bool,
-                keys: Mapping[str, str], enrollment: Enrollment | None = None,
+                keys: Mapping[str, str], enrollment: Enrollment | None = None, held: Any = _LOOK_UP,
                 ) -> tuple[SensitiveIdentifier, SensitiveIdentifierBasis | None, dict[str, list]]:
     """An identifier and the basis it is now held under, validated but unsaved. A member holds one number of
     each kind under every basis it was collected for; a different number is refused (only a correction,
     sensitive_identifier_correct, changes it). Errors are keyed by the caller's field names: `keys` maps
     value, legal_basis and reissued to them (rrn, rrn_legal_basis, rrn_reissued)."""
-    # In a batch the members' identifiers are checked once for all rows (members.bulk).
-    held = member.pk and not IN_BATCH.get() and member.sensitive_identifiers.filter(kind=kind).first()
+    # In a batch the members' identifiers are checked once for all rows (members.bulk); `held` is the member's
+    # identifier of this kind when the caller already read it (None: holds none).
+    if held is _LOOK_UP:
+        held = member.pk and not IN_BATCH.get() and member.sensitive_identifiers.filter(kind=kind).first()
     candidate = SensitiveIdentifier(member=member, kind=kind, value=value, legal_basis=legal_basis or "",
                                     reissued=reissued, collected_at=timezone.now())
     label = IDENTIFIER_LABELS.get(kind)
@@ -260,17 +277,23 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"member_create() got unknown fields: {', '.join(sorted(unknown))}")
-    values, errors = _normalized({"login_id": login_id, "name": name, "email": email, **fields})
-    member = Member(is_staff=is_staff, is_superuser=is_superuser,
-                    **{key: value for key, value in values.items() if key not in errors})
-    if password:
-        password_errors = _password_errors(password, member)
-        if password_errors:
-            errors["password"] = password_errors
-        member.set_password(password)
-    else:
-        member.set_unusable_password()
-    errors = _errors_of(member, exclude=list(errors)) | errors
+    with validators.phone_answers_kept():
+        values, errors = _normalized({"login_id": login_id, "name": name, "email": email, **fields})
+        member = Member(is_staff=is_staff, is_superuser=is_superuser,
+                        **{key: value for key, value in values.items() if key not in errors})
+        if password:
+            password_errors = _password_errors(password, member)
+            if password_errors:
+                errors["password"] = password_errors
+            member.set_password(password)
+        else:
+            member.set_unusable_password()
+        # Login ID and email are checked by the INSERT itself where it can (a clash writes nothing); a sign-up
+        # refused for another reason still hears about a clash too, from the SELECT.
+        checked_by_insert = _unique_checked_by_insert(member)
+        errors = _errors_of(member, exclude=list(errors), database=not checked_by_insert) | errors
+        if errors and checked_by_insert:
+            _add_database_errors(member, errors, exclude=set(errors))
     identifier = basis = None
     if rrn:
         identifier, basis, identifier_errors = _identifier(member, SensitiveIdentifier.Kind.RRN, rrn, rrn_legal_basis,
@@ -278,8 +301,30 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
         errors |= identifier_errors
     if errors:
         raise ValidationError(errors)
-    _save(member, identifier, basis, keys=RRN_KEYS)
+    if checked_by_insert:
+        member.insert_unless_taken = True
+        try:
+            member.save()
+        except MemberTaken as taken:
+            # save() marks the transaction for rollback on any exception; this one came from an INSERT that wrote
+            # nothing and failed nothing in the database, so the transaction is intact and may go on (and does,
+            # when member_create runs inside a caller's transaction). The SELECT names the field that clashed.
+            transaction.set_rollback(False, using=member._state.db or router.db_for_write(Member, instance=member))
+            raise ValidationError(_add_database_errors(member, {}, exclude=set()) or _(
+                "This record clashes with one saved a moment ago; please try again.")) from taken
+        finally:
+            member.insert_unless_taken = False
+    _save(None if checked_by_insert else member, identifier, basis, keys=RRN_KEYS)
     return member
+
+
+def _unique_checked_by_insert(member: Member) -> bool:
+    """Whether a new member's INSERT can check login ID and email itself: on a database whose INSERT can skip a
+    clashing row and say so, and while no old blind-index key is configured (during a rotation an old-key row
+    holds another digest, which only member_unique_clashes' SELECT finds)."""
+    features = connections[router.db_for_write(Member, instance=member)].features
+    return (features.supports_ignore_conflicts and features.can_return_columns_from_insert
+            and not blind_index_rotation_pending())
 
 
 @transaction.atomic
@@ -288,12 +333,13 @@ def member_update(*, member: Member, **fields: Any) -> Member:
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"member_update() got unknown fields: {', '.join(sorted(unknown))}")
-    values, errors = _normalized(fields)
-    before = {field.attname: getattr(member, field.attname) for field in member._meta.concrete_fields}
-    for key, value in values.items():
-        if key not in errors:
-            setattr(member, key, value)
-    errors = _errors_of(member, exclude=list(errors)) | errors
+    with validators.phone_answers_kept():
+        values, errors = _normalized(fields)
+        before = {field.attname: getattr(member, field.attname) for field in member._meta.concrete_fields}
+        for key, value in values.items():
+            if key not in errors:
+                setattr(member, key, value)
+        errors = _errors_of(member, exclude=list(errors)) | errors
     try:
         if errors:
             raise ValidationError(errors)
@@ -356,11 +402,20 @@ def enrollment_checked(*, member: Member, course: Course, started_on: datetime.d
                        payment_method: str, held: set[str], applied_ip: str | None = None,
                        shipping_address: str | None = "", shipping_phone: str | None = "", rrn: str | None = None,
                        rrn_reissued: bool = False, card_number: str | None = None,
+                       held_identifiers: Mapping[str, SensitiveIdentifier] | None = None,
                        ) -> tuple[Enrollment, list[SensitiveIdentifier], list[SensitiveIdentifierBasis],
                                   dict[str, list]]:
     """enrollment_create's rules, without saving: the enrolment, the identifiers it collects, the bases they
     are held under, the errors. `held` is the kinds of identifier the member already has (members.bulk
-    passes it for a whole batch)."""
+    passes it for a whole batch); `held_identifiers`, when given, the identifiers themselves by kind."""
+
+    def held_one(kind: str) -> Any:
+        return _LOOK_UP if held_identifiers is None else held_identifiers.get(kind)
+
+    def held_or_read(kind: str) -> SensitiveIdentifier:
+        found = held_one(kind)
+        return member.sensitive_identifiers.get(kind=kind) if found is _LOOK_UP or found is None else found
+
     enrollment = Enrollment(member=member, course=course, started_on=started_on, ended_on=ended_on,
                             payment_method=payment_method, applied_ip=applied_ip or None,
                             shipping_address=(shipping_address or "").strip(),
@@ -374,13 +429,13 @@ def enrollment_checked(*, member: Member, course: Course, started_on: datetime.d
                            "SME core-job or insurance-required course (privacy policy §1).")]
     elif rrn:
         identifier, basis, identifier_errors = _identifier(member, kinds.RRN, rrn, course.rrn_legal_basis,
-                                                           rrn_reissued, RRN_KEYS, enrollment)
+                                                           rrn_reissued, RRN_KEYS, enrollment, held_one(kinds.RRN))
         errors |= identifier_errors
         identifiers.append(identifier)
         bases.append(basis)
     elif course.requires_rrn and kinds.RRN in held:
         # Enrolling again under a refund-type course: the number held is now held under this course's basis too.
-        bases.append(SensitiveIdentifierBasis(identifier=member.sensitive_identifiers.get(kind=kinds.RRN),
+        bases.append(SensitiveIdentifierBasis(identifier=held_or_read(kinds.RRN),
                                               legal_basis=course.rrn_legal_basis, enrollment=enrollment))
     elif course.requires_rrn:
         errors["rrn"] = [_("Resident registration number: required to enrol in this course, which is reported "
@@ -390,12 +445,12 @@ def enrollment_checked(*, member: Member, course: Course, started_on: datetime.d
     elif card_number:
         identifier, basis, identifier_errors = _identifier(member, kinds.NAEIL_CARD, card_number,
                                                            SensitiveIdentifier.LegalBasis.NAEIL_CARD_APPLICATION,
-                                                           False, CARD_KEYS, enrollment)
+                                                           False, CARD_KEYS, enrollment, held_one(kinds.NAEIL_CARD))
         errors |= identifier_errors
         identifiers.append(identifier)
         bases.append(basis)
     elif payment_method == PaymentMethod.NAEIL_CARD and kinds.NAEIL_CARD in held:
-        bases.append(SensitiveIdentifierBasis(identifier=member.sensitive_identifiers.get(kind=kinds.NAEIL_CARD),
+        bases.append(SensitiveIdentifierBasis(identifier=held_or_read(kinds.NAEIL_CARD),
                                               legal_basis=SensitiveIdentifier.LegalBasis.NAEIL_CARD_APPLICATION,
                                               enrollment=enrollment))
     elif payment_method == PaymentMethod.NAEIL_CARD:
@@ -410,11 +465,12 @@ def enrollment_create(*, member: Member, course: Course, started_on: datetime.da
                       rrn_reissued: bool = False, card_number: str | None = None) -> Enrollment:
     """Enrol a member. Policy §1: a refund, SME core-job or insurance-required course collects 주민등록번호,
     a 내일배움카드 payment collects the card number; neither is collected for any other course or method."""
-    held = set(member.sensitive_identifiers.values_list("kind", flat=True))
+    # The member's identifiers, read once: the kinds held and the numbers a new one is compared with.
+    held = {identifier.kind: identifier for identifier in member.sensitive_identifiers.all()}
     enrollment, identifiers, bases, errors = enrollment_checked(
         member=member, course=course, started_on=started_on, ended_on=ended_on, payment_method=payment_method,
         applied_ip=applied_ip, shipping_address=shipping_address, shipping_phone=shipping_phone, rrn=rrn,
-        rrn_reissued=rrn_reissued, card_number=card_number, held=held)
+        rrn_reissued=rrn_reissued, card_number=card_number, held=set(held), held_identifiers=held)
     kinds = SensitiveIdentifier.Kind
     if errors:
         raise ValidationError(errors)

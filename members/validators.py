@@ -6,7 +6,9 @@ so callers can just normalize. Every message names the field and the rule it bre
 
 import datetime
 import re
-import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -57,16 +59,19 @@ BIRTH_DATE_MIN = datetime.date(1900, 1, 1)
 # Invisible characters that change how text reads: bidirectional overrides, embeddings, isolates and marks
 # (U+202E turns "gpj.exe" around); other format characters (a zero-width joiner in an emoji) are left alone.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-MULTILINE_ALLOWED = frozenset("\t\n\r")
+
+
+# Unicode's category Cc is exactly U+0000-U+001F and U+007F-U+009F (a stable property): one regex search per
+# value instead of a category lookup per character.
+_BIDI = "".join(sorted(BIDI_CONTROLS))
+CONTROL_PATTERN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+CONTROL_PATTERN_MULTILINE = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]")  # tab, LF, CR allowed
 
 
 def has_control_characters(value: str, *, multiline: bool = False) -> bool:
     """Whether text holds a control character (Unicode category Cc: NUL, escape, line breaks, ...) or a
     bidirectional control; a multi-line text may hold tabs and line breaks."""
-    return any(
-        (unicodedata.category(char) == "Cc" and not (multiline and char in MULTILINE_ALLOWED)) or char in BIDI_CONTROLS
-        for char in value
-    )
+    return (CONTROL_PATTERN_MULTILINE if multiline else CONTROL_PATTERN).search(value) is not None
 
 
 def _base64_pattern(length: int) -> re.Pattern[str]:
@@ -175,9 +180,35 @@ def _domestic_phone_digits(value: str) -> str:
     return digits
 
 
+# A service normalises a number and then validates the stored form with the field's validator: libphonenumber's
+# answer is the costliest check of a sign-up, so it is kept for the service call, and no longer (the numbers are
+# personal data).
+_ANSWERS: ContextVar[dict | None] = ContextVar("members_validators_phone_answers", default=None)
+
+
+@contextmanager
+def phone_answers_kept() -> Iterator[None]:
+    """Within this block each distinct phone number is checked against libphonenumber once."""
+    token = _ANSWERS.set({})
+    try:
+        yield
+    finally:
+        _ANSWERS.reset(token)
+
+
 def _korean_number(value: str, *, types: frozenset[int]) -> str | None:
     """The stored, hyphenated form of a Korean number the library (libphonenumber) calls valid and of one of
     `types`; None when it is not one."""
+    answers = _ANSWERS.get()
+    if answers is None:
+        return _korean_number_checked(value, types)
+    key = (value, types)
+    if key not in answers:
+        answers[key] = _korean_number_checked(value, types)
+    return answers[key]
+
+
+def _korean_number_checked(value: str, types: frozenset[int]) -> str | None:
     digits = _domestic_phone_digits(value.strip())
     # Only ASCII digits after the separators: no letters (1588-CALL), extensions (#123) or foreign prefixes (00X).
     if not PHONE_DIGITS.fullmatch(digits):

@@ -1,7 +1,7 @@
 from members.models.identifiers import SensitiveIdentifier, SensitiveIdentifierBasis, SensitiveIdentifierCorrection
 from members.models.keys import DecryptionFailure, KeyCanary
 from members.models.learning import Certification, Complaint, Course, Enrollment, Payment, PaymentMethod
-from members.models.member import Member
+from members.models.member import Member, MemberTaken
 from members.models.sessions import MemberSession
 from members.models.staff_access import StaffAccessChange
 
@@ -14,6 +14,7 @@ __all__ = [
     "KeyCanary",
     "Member",
     "MemberSession",
+    "MemberTaken",
     "Payment",
     "PaymentMethod",
     "SensitiveIdentifier",

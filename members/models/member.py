@@ -5,8 +5,9 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +79,11 @@ def member_unique_clashes(member: "Member", *, exclude: set[str] | frozenset[str
         if any(row[position] in digests for row in found):
             errors[source] = [ValidationError(messages[index_field], code="unique")]
     return errors
+
+
+class MemberTaken(Exception):
+    """A new member's INSERT wrote nothing: another row holds its login ID or email (or, by a chance of one in
+    2**122, its seal). Nothing was written and the transaction is still usable (no error was raised in it)."""
 
 
 class MemberManager(BaseUserManager.from_queryset(MemberQuerySet)):
@@ -198,6 +204,22 @@ class Member(AbstractBaseUser, PermissionsMixin):
             errors.setdefault(sources.get(name, name), []).extend(messages)
         if errors:
             raise ValidationError(errors)
+
+    # Set by members.services.member_create: the INSERT itself checks login ID and email (see _do_insert).
+    insert_unless_taken = False
+
+    def _do_insert(self, manager: Any, using: str, fields: list, returning_fields: list, raw: bool) -> list:
+        # ON CONFLICT DO NOTHING: a clash on a unique index leaves the row unwritten and the transaction usable,
+        # so a sign-up needs no SELECT before its INSERT; only a refused one asks which field clashed.
+        features = connections[using].features
+        if not (self.insert_unless_taken and features.supports_ignore_conflicts
+                and features.can_return_columns_from_insert):
+            return super()._do_insert(manager, using, fields, returning_fields, raw)
+        rows = manager._insert([self], fields=fields, returning_fields=returning_fields, using=using, raw=raw,
+                               on_conflict=OnConflict.IGNORE)
+        if not rows or rows[0] is None:
+            raise MemberTaken(self.seal)
+        return rows
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")

@@ -8,9 +8,10 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from members import bulk, services
 from members.admin_lists import EstimatedCountPaginator
@@ -181,14 +182,48 @@ def test_bulk_identifier_refused_when_the_member_already_holds_one_of_its_kind()
 
 # --- single-row writes -----------------------------------------------------------------------------------
 
-def test_member_create_issues_one_check_select_and_one_insert():
+def test_member_create_checks_login_id_and_email_with_its_insert_alone():
     # when
     with CaptureQueriesContext(connection) as captured:
         services.member_create(login_id="lean01", password=None, name="김민수", email="lean@example.com",
                                mobile="010-2345-6789")
-    statements = [q["sql"].split()[0] for q in captured.captured_queries]
-    # then: the outer transaction (a savepoint inside the test's), one combined unique check, the INSERT
-    assert statements == ["SAVEPOINT", "SELECT", "INSERT", "RELEASE"]
+    statements = [q["sql"] for q in captured.captured_queries]
+    # then: the outer transaction (a savepoint inside the test's) and the INSERT, which skips a clashing row
+    assert [sql.split()[0] for sql in statements] == ["SAVEPOINT", "INSERT", "RELEASE"]
+    assert "ON CONFLICT DO NOTHING" in statements[1]
+
+
+def test_member_create_refused_by_its_insert_names_the_field_and_leaves_the_transaction_usable():
+    # given
+    services.member_create(login_id="first01", password=None, name="김민수", email="first@example.com")
+    # when: the same email in another case, inside a transaction that goes on afterwards
+    with transaction.atomic():
+        with pytest.raises(ValidationError) as caught:
+            services.member_create(login_id="second01", password=None, name="김민수", email="FIRST@example.com")
+        later = services.member_create(login_id="third01", password=None, name="김민수", email="third@example.com")
+    # then
+    assert caught.value.message_dict == {"email": ["Email: this email address is already registered."]}
+    assert Member.objects.filter(pk=later.pk).exists()
+    assert Member.objects.count() == 2
+
+
+def test_member_create_reports_a_clash_with_the_other_errors_at_once():
+    services.member_create(login_id="taken02", password=None, name="김민수", email="taken2@example.com")
+    with pytest.raises(ValidationError) as caught:
+        services.member_create(login_id="taken02", password=None, name="김민수", email="taken2@example.com",
+                               mobile="011-12")
+    assert caught.value.message_dict == {"login_id": ["Login ID: this login ID is already in use."],
+                                         "email": ["Email: this email address is already registered."],
+                                         "mobile": ["Mobile phone: enter a Korean mobile number, as 010-1234-5678."]}
+
+
+@override_settings(BLIND_INDEX_OLD_KEYS="an-old-blind-index-key-0123456789abcdef")
+def test_member_create_during_a_key_rotation_checks_every_key_with_a_select_first():
+    with CaptureQueriesContext(connection) as captured:
+        services.member_create(login_id="rotating01", password=None, name="김민수", email="r@example.com")
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert [sql.split()[0] for sql in statements] == ["SAVEPOINT", "SELECT", "INSERT", "RELEASE"]
+    assert "ON CONFLICT" not in statements[-2]
 
 
 def test_member_check_constraint_is_checked_without_the_database():
@@ -251,6 +286,18 @@ def test_big_member_list_counts_nothing_and_loads_only_the_shown_columns(monkeyp
     page = next(sql for sql in queries if "FROM \"members_member\"" in sql and "ORDER BY" in sql)
     for hidden in ("home_address", "employee_number", "ipin_ci", "department", "birth_date"):
         assert f'"{hidden}"' not in page
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_big_lists_action_checkbox_is_djangos_markup_without_a_template_per_row(language):
+    # given
+    from django.contrib import admin
+
+    member = services.member_create(login_id="boxed01", password=None, name="김민수", email="box@example.com")
+    member_admin = admin.site._registry[Member]
+    # when / then
+    with translation.override(language):
+        assert member_admin.action_checkbox(member) == admin.ModelAdmin.action_checkbox(member_admin, member)
 
 
 def test_estimated_paginator_counts_filtered_lists_up_to_a_cap(monkeypatch):
@@ -337,6 +384,6 @@ def test_enrollment_create_reads_only_what_its_rules_need():
                                    ended_on=datetime.date(2024, 1, 2), payment_method=PaymentMethod.CORPORATE_INVOICE,
                                    rrn="900101-1234568")
     statements = [q["sql"].split()[0] for q in captured.captured_queries]
-    # then: the kinds held, the identifier held, three INSERTs (the identifier, the enrolment, the basis it is
+    # then: the identifiers held (read once), three INSERTs (the identifier, the enrolment, the basis it is
     # held under); no per-constraint or foreign-key SELECT and no savepoint of _save's own
-    assert statements == ["SAVEPOINT", "SELECT", "SELECT", "INSERT", "INSERT", "INSERT", "RELEASE"]
+    assert statements == ["SAVEPOINT", "SELECT", "INSERT", "INSERT", "INSERT", "RELEASE"]

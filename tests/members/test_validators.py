@@ -798,6 +798,18 @@ def test_control_characters_are_found_and_line_breaks_allowed_only_in_multiline_
     assert validators.has_control_characters(value, multiline=multiline) is refused_
 
 
+def test_control_characters_are_exactly_unicode_category_cc_and_the_bidirectional_controls():
+    # given: every character of the Basic Multilingual Plane and a few beyond it
+    import unicodedata
+
+    characters = [chr(code) for code in [*range(0x10000), 0x1F600, 0xE0001, 0x10FFFD]]
+    for char in characters:
+        control = unicodedata.category(char) == "Cc" or char in validators.BIDI_CONTROLS
+        # when / then: one regex search says what a category lookup per character says
+        assert validators.has_control_characters(f"a{char}b") is control, hex(ord(char))
+        assert validators.has_control_characters(f"a{char}b", multiline=True) is (control and char not in "\t\n\r")
+
+
 def test_no_korean_number_is_both_fixed_line_and_mobile_in_the_librarys_data():
     # given the library's data for KR, on the random sample: why mobile fields accept the MOBILE type alone
     numbers = _random_korean_numbers(seed=18, count=20_000)

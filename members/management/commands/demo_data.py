@@ -82,7 +82,7 @@ class Command(BaseCommand):
         progress = Progress(self.stderr if verbosity else _Null(), members)
         jobs = [(seed, number, min(batch_size, members - start), password_hash)
                 for number, start in enumerate(range(0, members, batch_size))]
-        created, first_login = 0, None
+        created, first_login, pool = 0, None, None
         try:
             if workers == 1:
                 results = map(demo_batch, jobs)
@@ -98,14 +98,14 @@ class Command(BaseCommand):
                 first_login = first_login or login
                 created += count
                 progress.update(created)
-            if workers > 1:
+            if pool is not None:
                 pool.close()
                 pool.join()
         except ValidationError as error:
             raise CommandError(f"demo data refused: {error}") from error
         finally:
             progress.close()
-            if workers > 1:
+            if pool is not None:  # None when the pool itself failed to start
                 pool.terminate()
         officer_password = self._officer()
         self.stdout.write(self.style.SUCCESS(f"{created} demo members added."))
