@@ -303,13 +303,18 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
         raise ValidationError(errors)
     if checked_by_insert:
         member.insert_unless_taken = True
+        using = router.db_for_write(Member, instance=member)
+        connection = transaction.get_connection(using)
+        doomed = connection.needs_rollback  # what the caller's transaction was before this INSERT
         try:
             member.save()
         except MemberTaken as taken:
             # save() marks the transaction for rollback on any exception; this one came from an INSERT that wrote
-            # nothing and failed nothing in the database, so the transaction is intact and may go on (and does,
-            # when member_create runs inside a caller's transaction). The SELECT names the field that clashed.
-            transaction.set_rollback(False, using=member._state.db or router.db_for_write(Member, instance=member))
+            # nothing and failed nothing in the database, so the caller's transaction is as it was before and may
+            # go on. (Outside a transaction, save()'s own has already ended.) The SELECT names the field that
+            # clashed.
+            if connection.in_atomic_block:
+                transaction.set_rollback(doomed, using=using)
             raise ValidationError(_add_database_errors(member, {}, exclude=set()) or _(
                 "This record clashes with one saved a moment ago; please try again.")) from taken
         finally:

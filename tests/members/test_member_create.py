@@ -113,3 +113,23 @@ def test_createsuperuser_makes_a_staff_account_through_the_service(monkeypatch):
     assert officer.is_superuser
     assert officer.is_staff
     assert officer.check_password("officer-Passphrase-2023")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_taken_email_is_refused_by_name_outside_a_transaction_and_inside_one_the_transaction_goes_on():
+    from django.db import transaction
+
+    from members.services import member_create
+
+    MemberFactory(login_id="taken01", email="taken@hangyeol-it.co.kr")
+    fields = {"login_id": "fresh01", "password": None, "name": "김민준", "email": "Taken@hangyeol-it.co.kr"}
+    # outside any transaction (autocommit): the field is named, nothing else happens
+    with pytest.raises(ValidationError) as refused:
+        member_create(**fields)
+    assert "email" in refused.value.message_dict
+    # inside a caller's transaction: refused the same way, and the caller's transaction can still write
+    with transaction.atomic():
+        with pytest.raises(ValidationError):
+            member_create(**fields)
+        member_create(**fields | {"email": "fresh@hangyeol-it.co.kr"})
+    assert Member.objects.filter(login_id_index__isnull=False).count() == 2
