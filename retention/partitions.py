@@ -35,7 +35,8 @@ class ArchiveTables:
         return self.records, self.keys
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
+    """A table name quoted for PostgreSQL (partition names are made here, never typed by a user)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -64,7 +65,7 @@ def is_partitioned(alias: str, table: str) -> bool:
 def layout_partition(cursor, tables: ArchiveTables) -> None:
     """Turn the (empty or filled) archive tables into tables partitioned by destruction month, keeping every
     row, column, default, identity and index name. Run by the migration and by the bench on its copies."""
-    q = _quote
+    q = quote
     cursor.execute(f"SELECT min(destroy_after), max(destroy_after) FROM {q(tables.records)}")
     first, last = cursor.fetchone()
     for table in tables.partitioned:
@@ -113,8 +114,8 @@ def months_create(cursor, tables: list[str] | tuple[str, ...], first: datetime.d
     while month <= last:
         following = month_after(month)
         for table in tables:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {_quote(partition_name(table, month))} "
-                           f"PARTITION OF {_quote(table)} FOR VALUES FROM (%s) TO (%s)", [month, following])
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {quote(partition_name(table, month))} "
+                           f"PARTITION OF {quote(table)} FOR VALUES FROM (%s) TO (%s)", [month, following])
         month = following
 
 
@@ -146,7 +147,7 @@ def expired_months(cursor, tables: ArchiveTables, today: datetime.date) -> list[
 def _months(cursor, tables: ArchiveTables) -> list[datetime.date]:
     """The months of the records' partitions (each has its keys' partition of the same month)."""
     cursor.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                   "WHERE i.inhparent = to_regclass(%s)", [_quote(tables.records)])
+                   "WHERE i.inhparent = to_regclass(%s)", [quote(tables.records)])
     months = []
     for (name,) in cursor.fetchall():
         match = PARTITION_SUFFIX.search(name)

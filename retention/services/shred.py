@@ -18,6 +18,7 @@ from retention.partitions import (
     expired_months,
     month_after,
     partition_name,
+    quote,
 )
 
 # Months are dropped only if their tables can be taken within this; otherwise the batches destroy them.
@@ -27,14 +28,11 @@ MONTHS_PER_DROP = 12
 LOCK_NOT_AVAILABLE, DEADLOCK, UNDEFINED_TABLE = "55P03", "40P01", "42P01"
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 def _receipts_write(cursor, tables: ArchiveTables, run_id: uuid.UUID,
                     counts: list[tuple[str, str, int]]) -> None:
     cursor.executemany(
-        f"INSERT INTO {_q(tables.receipts)} (batch_id, run_id, rule, category, count, destroyed_at) "
+        f"INSERT INTO {quote(tables.receipts)} (batch_id, run_id, rule, category, count, destroyed_at) "
         "VALUES (%s, %s, %s, %s, %s, now())",
         [(uuid.uuid4(), run_id, rule, category, count) for rule, category, count in counts if count])
 
@@ -56,14 +54,14 @@ def months_group_drop(alias: str, tables: ArchiveTables, months: list[datetime.d
             cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
             # The parents first, records then keys, as every statement on both takes them: no deadlock, and
             # no other sweep is inside these months while they are counted and dropped.
-            cursor.execute(f"LOCK TABLE {_q(tables.records)}, {_q(tables.keys)} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {quote(tables.records)}, {quote(tables.keys)} IN ACCESS EXCLUSIVE MODE")
             # Another sweep may have dropped some meanwhile: what is gone has its receipt already.
             present = set(_present_months(cursor, tables, months))
             # A row is readable when its data key is there, wrapped by a key of the ring (one hash join).
             cursor.execute(
                 f"""SELECT date_trunc('month', r.destroy_after)::date, r.rule, r.category, count(*),
                            bool_or(r.subject_key = ANY(%(held)s)), count(k.id)
-                    FROM {_q(tables.records)} r LEFT JOIN {_q(tables.keys)} k
+                    FROM {quote(tables.records)} r LEFT JOIN {quote(tables.keys)} k
                       ON k.archive_key = r.archive_key AND k.destroy_after = r.destroy_after
                      AND k.wrapped_by = ANY(%(ring)s) AND k.destroy_after >= %(first)s AND k.destroy_after < %(end)s
                     WHERE r.destroy_after >= %(first)s AND r.destroy_after < %(end)s
@@ -76,8 +74,8 @@ def months_group_drop(alias: str, tables: ArchiveTables, months: list[datetime.d
                 counted.setdefault(month, []).append((rule, category, count))
             dropped = {month: counts for month, counts in counted.items() if month in present - blocked}
             for month in sorted(dropped):
-                cursor.execute(f"DROP TABLE {_q(partition_name(tables.keys, month))}")
-                cursor.execute(f"DROP TABLE {_q(partition_name(tables.records, month))}")
+                cursor.execute(f"DROP TABLE {quote(partition_name(tables.keys, month))}")
+                cursor.execute(f"DROP TABLE {quote(partition_name(tables.records, month))}")
             _receipts_write(cursor, tables, run_id, [row for counts in dropped.values() for row in counts])
             return dropped
     except OperationalError as error:
@@ -123,19 +121,19 @@ def batch_destroy(alias: str, tables: ArchiveTables, *, rule: str, category: str
         cursor.execute(
             f"""
             WITH claimed AS (
-                SELECT r.id, r.archive_key, r.destroy_after FROM {_q(tables.records)} r
+                SELECT r.id, r.archive_key, r.destroy_after FROM {quote(tables.records)} r
                 WHERE r.rule = %(rule)s AND r.id > %(after)s AND r.destroy_after < %(today)s
                   AND NOT (r.subject_key = ANY(%(held)s))
-                  AND EXISTS (SELECT 1 FROM {_q(tables.keys)} k WHERE k.archive_key = r.archive_key
+                  AND EXISTS (SELECT 1 FROM {quote(tables.keys)} k WHERE k.archive_key = r.archive_key
                               AND k.destroy_after = r.destroy_after AND k.wrapped_by = ANY(%(ring)s))
                 ORDER BY r.id LIMIT %(limit)s
                 FOR UPDATE OF r SKIP LOCKED
             ), keys_gone AS (
-                DELETE FROM {_q(tables.keys)} k USING claimed c
+                DELETE FROM {quote(tables.keys)} k USING claimed c
                 WHERE k.archive_key = c.archive_key AND k.destroy_after = c.destroy_after
                 RETURNING k.archive_key, k.destroy_after
             ), records_gone AS (
-                DELETE FROM {_q(tables.records)} r USING keys_gone g
+                DELETE FROM {quote(tables.records)} r USING keys_gone g
                 WHERE r.archive_key = g.archive_key AND r.destroy_after = g.destroy_after RETURNING 1
             )
             SELECT (SELECT count(*) FROM records_gone), (SELECT max(id) FROM claimed)
@@ -160,7 +158,7 @@ def rule_batches(alias: str, tables: ArchiveTables, *, rule: str, category: str,
     busy months), batch by batch, month by month; yields each batch's count. A month another sweep drops
     meanwhile is simply gone (that sweep wrote its receipt)."""
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT date_trunc('month', destroy_after)::date FROM {_q(tables.records)} "
+        cursor.execute(f"SELECT DISTINCT date_trunc('month', destroy_after)::date FROM {quote(tables.records)} "
                        "WHERE rule = %s AND destroy_after < %s ORDER BY 1", [rule, today])
         months = [row[0] for row in cursor.fetchall()]
     for month in months:
