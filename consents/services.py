@@ -25,6 +25,7 @@ from consents.models import (
 from consents.texts import consent_text, consent_text_hashes, sha256
 from members import services as member_services
 from members import validators
+from members.bulk import copy_rows
 from members.models import Member
 from members.registry import registry
 
@@ -312,19 +313,25 @@ def consents_import(*, members: list[Member], channel: str = Channel.IMPORT, see
     texts = {item.code: consent_text(item, "ko") for item in items}
     _texts_save({sha256(text): text for text in texts.values()})
     chooser = random.Random(seed + members[0].pk)
-    records = []
-    for member in members:
-        sms = False
-        for item in items:
-            if item.required:
-                granted = True
-            elif item.kind == ConsentItem.Kind.MARKETING_NIGHT:
-                granted = sms and chooser.random() < 0.3
-            else:
-                granted = chooser.random() < DEMO_SHARES.get(item.kind, 0.4)
-            sms = sms or (item.kind == ConsentItem.Kind.MARKETING_SMS and granted)
-            records.append(ConsentRecord(member=member, item=item, policy_version=version, granted=granted,
-                                         recorded_at=member.date_joined, channel=channel,
-                                         text_id=sha256(texts[item.code])))
-    ConsentRecord.objects.bulk_create(records, batch_size=2000)
-    return len(records)
+    text_ids = {item.pk: sha256(texts[item.code]) for item in items}
+    night = ConsentItem.Kind.MARKETING_NIGHT
+    # The items in force, in order: (id, required, kind, share of members who grant it).
+    plan = [(item.pk, item.required, item.kind, DEMO_SHARES.get(item.kind, 0.4)) for item in items]
+
+    def rows():
+        for member in members:
+            sms = False
+            for item_id, required, kind, share in plan:
+                if required:
+                    granted = True
+                elif kind == night:
+                    granted = sms and chooser.random() < 0.3
+                else:
+                    granted = chooser.random() < share
+                sms = sms or (kind == ConsentItem.Kind.MARKETING_SMS and granted)
+                yield (member.pk, item_id, version.pk, granted, member.date_joined, channel, None, "",
+                       text_ids[item_id])
+
+    # Evidence written like consent_record writes it, one COPY for the batch (members/bulk.py).
+    return copy_rows(ConsentRecord, ["member_id", "item_id", "policy_version_id", "granted", "recorded_at",
+                                     "channel", "ip", "user_agent", "text_id"], rows())

@@ -220,11 +220,12 @@ def _korean_number_checked(value: str, types: frozenset[int]) -> str | None:
     national = phonenumbers.national_significant_number(number)
     # The library strips carrier-selection prefixes (08X) and dials abroad on 00X; the typed digits must be the
     # number itself: the trunk 0 and the national number, or a representative number (15XX) as it is.
+    # For country code 82 (KR alone) the type is read from KR's metadata, and a number matching none of KR's
+    # patterns is UNKNOWN, never in `types`: the type check is is_valid_number_for_region's check as well.
     kind = phonenumbers.number_type(number)
     # Only a representative number (15XX) is written without the trunk 0.
     if (number.country_code != KOREA or digits.removeprefix("0") != national
             or (not digits.startswith("0") and kind != PhoneNumberType.UAN)
-            or not phonenumbers.is_valid_number_for_region(number, "KR")
             or kind not in types):
         return None
     if kind == PhoneNumberType.PERSONAL_NUMBER:
