@@ -1,10 +1,12 @@
 """Every write to members, their sensitive identifiers and learning records, and the rules they obey."""
 
 import datetime
+import secrets
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
@@ -287,7 +289,8 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
                 errors["password"] = password_errors
             member.set_password(password)
         else:
-            member.set_unusable_password()
+            # set_unusable_password's marker ("!" and 40 random characters), drawn in one call instead of 40.
+            member.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
         # Login ID and email are checked by the INSERT itself where it can (a clash writes nothing); a sign-up
         # refused for another reason still hears about a clash too, from the SELECT.
         checked_by_insert = _unique_checked_by_insert(member)

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from members import services
 from members.models import Member, SensitiveIdentifier
 from tests.members.factories import MemberFactory, valid_rrn
 
@@ -17,6 +18,19 @@ def test_passwords_are_hashed_with_argon2():
     assert member.password.startswith("argon2$argon2id$")
     assert member.check_password("a-long-Passphrase-2023")
     assert "a-long-Passphrase-2023" not in member.password
+
+
+def test_a_member_created_without_a_password_cannot_sign_in_with_any_password():
+    # when
+    first = services.member_create(login_id="nopass01", password=None, name="김민수", email="n1@example.com")
+    second = services.member_create(login_id="nopass02", password=None, name="이서연", email="n2@example.com")
+    # then: Django's unusable marker, different for each member, matching no password
+    for member in (first, second):
+        member.refresh_from_db()
+        assert not member.has_usable_password()
+        assert not member.check_password("")
+        assert not member.check_password(member.password)
+    assert first.password != second.password
 
 
 @pytest.mark.parametrize(
