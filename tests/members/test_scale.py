@@ -273,6 +273,17 @@ def test_member_list_runs_the_same_number_of_queries_at_10_and_at_1000_members()
     assert sum("COUNT(" in sql.upper() for sql in at_1000) <= 1  # no second count for the full result
 
 
+def test_member_list_pages_hold_50_members():
+    # given
+    client = _officer_client()
+    services.member_bulk_create(rows=_rows(60), password_hash="!")
+    # when
+    first, second = client.get("/admin/members/member/"), client.get("/admin/members/member/?p=2")
+    # then: the officer's account and 60 members, over two pages
+    assert len(first.context["cl"].result_list) == 50
+    assert len(second.context["cl"].result_list) == 11
+
+
 def test_big_member_list_counts_nothing_and_loads_only_the_shown_columns(monkeypatch):
     # given: the table looks big to the paginator (its estimate comes from pg_class)
     client = _officer_client()
