@@ -20,6 +20,7 @@ from consents.models import (
     PolicyVersion,
 )
 from members.admin import ReadOnlyAdmin, masked
+from members.admin_lists import BigChangeListMixin
 
 
 @admin.register(PolicyVersion)
@@ -100,14 +101,21 @@ class ConsentItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdmin):
+class ConsentRecordAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    # About 12 records per member: the page reads the newest first from consent_recorded_idx, and the date
+    # filter (today, past 7 days, this month, this year) is a range on the same index. No date hierarchy: its
+    # year and month links come from the dates of the whole table. Columns sort only where an index serves the
+    # order (id, recorded at); sorting by member, item or channel would sort every record for one page.
+    list_columns = ("id", "member_id", "item__title_ko", "item__title_en", "granted", "policy_version__version",
+                    "channel", "recorded_at", "ip")
     list_display = ["id", "member_link", "item", "granted", "policy_version", "channel", "recorded_at",
                     masked(ConsentRecord, "ip"), "receipt"]
     list_filter = ["item", "policy_version", "granted", "channel", "recorded_at"]
     list_select_related = ["item", "policy_version"]
+    sortable_by = ["id", "recorded_at"]
+    ordering = ["-recorded_at", "-id"]
     search_fields = ["=member__id"]
     search_help_text = _("Member number.")
-    date_hierarchy = "recorded_at"
     readonly_fields = ["member", "item", "policy_version", "granted", "recorded_at", "channel",
                        masked(ConsentRecord, "ip"), masked(ConsentRecord, "user_agent"), "text_id", "shown_text"]
     fields = readonly_fields
@@ -128,10 +136,13 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(GuardianConsent)
-class GuardianConsentAdmin(ReadOnlyAdmin):
+class GuardianConsentAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "guardian_name", "guardian_contact", "consented_at")
     list_display = ["id", "member_id", masked(GuardianConsent, "guardian_name"),
                     masked(GuardianConsent, "guardian_contact"), "consented_at"]
     list_filter = ["consented_at"]
+    sortable_by = ["id"]  # newest first by the primary key's index; any other order sorts the whole table
+    ordering = ["-id"]
     search_fields = ["=member__id"]
     readonly_fields = ["member", masked(GuardianConsent, "guardian_name"), masked(GuardianConsent, "guardian_contact"),
                        "consented_at", masked(GuardianConsent, "ip")]
@@ -139,10 +150,17 @@ class GuardianConsentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(MarketingNotice)
-class MarketingNoticeAdmin(ReadOnlyAdmin):
-    list_display = ["id", "member_id", "kind", "record", "due_on", "created_at", "sent_at"]
+class MarketingNoticeAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    list_columns = ("id", "member_id", "kind", "record_id", "due_on", "created_at", "sent_at")
+    list_display = ["id", "member_id", "kind", "record_number", "due_on", "created_at", "sent_at"]
     list_filter = ["kind", "sent_at", "due_on"]
+    sortable_by = ["id"]  # newest first by the primary key's index; any other order sorts the whole table
+    ordering = ["-id"]
     search_fields = ["=member__id"]
+
+    @admin.display(description=_("consent record"))
+    def record_number(self, obj: MarketingNotice) -> str:
+        return f"#{obj.record_id}"  # the record's own name, without loading the record
 
 
 @admin.register(PolicyContact)

@@ -136,6 +136,8 @@ MARKETING_KINDS = (ConsentItem.Kind.MARKETING_EMAIL, ConsentItem.Kind.MARKETING_
 class ConsentText(models.Model):
     """The exact text a member was shown for an item, kept once by its SHA-256 so a receipt can show it."""
 
+    # Its primary key's varchar_pattern_ops "_like" index is dropped by migration 0002: a hash is never
+    # searched by prefix.
     sha256 = models.CharField(_("SHA-256"), max_length=64, primary_key=True)
     text = models.TextField(_("text"))
 
@@ -157,8 +159,9 @@ class ConsentRecord(models.Model):
     """Append-only evidence of one consent decision; the current state is the latest record per
     (member, item). PostgreSQL refuses UPDATE and DELETE (trigger below) except through `consent_records_purge`."""
 
+    # No index of its own on member: consent_latest_idx begins with it.
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_records",
-                               verbose_name=_("member"))
+                               verbose_name=_("member"), db_index=False)
     item = models.ForeignKey(ConsentItem, on_delete=models.PROTECT, related_name="records",
                              verbose_name=_("consent item"))
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="records",
@@ -168,14 +171,20 @@ class ConsentRecord(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    # No index: records are never looked up by their text (a receipt follows the record to its text), and a
+    # text is never deleted; a varchar_pattern_ops "_like" index on a hash would serve no prefix search either.
     text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, db_column="text_sha256",
-                             verbose_name=_("text SHA-256"))
+                             verbose_name=_("text SHA-256"), db_index=False)
 
     class Meta:
         verbose_name = _("consent record")
         verbose_name_plural = _("consent records")
         ordering = ["-recorded_at", "-pk"]
-        indexes = [models.Index(fields=["member", "item", "-recorded_at", "-id"], name="consent_latest_idx")]
+        indexes = [
+            models.Index(fields=["member", "item", "-recorded_at", "-id"], name="consent_latest_idx"),
+            # The officer's list: newest first and its date filter, read from the index at any table size.
+            models.Index(fields=["-recorded_at", "-id"], name="consent_recorded_idx"),
+        ]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]

@@ -30,6 +30,7 @@ from disclosures.models import (
     Source,
 )
 from members.admin import ReadOnlyAdmin
+from members.admin_lists import BigChangeListMixin
 from members.models import Course, Enrollment
 
 
@@ -256,11 +257,18 @@ class ProvisionBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Provision)
-class ProvisionAdmin(ReadOnlyAdmin):
+class ProvisionAdmin(BigChangeListMixin, ReadOnlyAdmin):
+    # A row per member per provision. Newest first by the primary key's index: a row is written when it is
+    # provided (provided_at is the time of writing), so the order is the same as by provided_at, which has no
+    # index; sorting by any column would sort the whole ledger for one page. The actor shows as "#<id>".
+    list_columns = ("id", "provided_at", "member_id", "recipient__name", "items", "basis", "purpose", "actor__id",
+                    "batch_id")
     list_display = ["provided_at", "member_display", "recipient", "items_display", "basis", "purpose", "actor",
                     "batch_id"]
     list_filter = ["recipient", "basis"]
     list_select_related = ["recipient", "actor"]
+    sortable_by = ()
+    ordering = ["-id"]
     search_fields = ["=member__id"]
     readonly_fields = ["batch", "member_display", "recipient", "items_display", "basis", "consent_record",
                        "purpose", "provided_at", "actor"]

@@ -248,10 +248,12 @@ class ProvisionBatch(models.Model):
 class Provision(models.Model):
     """The ledger (제공 대장): one row per member per provision; written only by provision_record."""
 
+    # No index of their own on batch and member: provision_once_per_batch begins with batch,
+    # provision_member_recipient_idx with member.
     batch = models.ForeignKey(ProvisionBatch, on_delete=models.PROTECT, related_name="provisions",
-                              verbose_name=_("batch"))
+                              verbose_name=_("batch"), db_index=False)
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provisions",
-                               verbose_name=_("member"))
+                               verbose_name=_("member"), db_index=False)
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="provisions",
                                   verbose_name=_("recipient"))
     items = models.JSONField(_("items"))

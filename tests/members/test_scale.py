@@ -6,6 +6,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from members import bulk, services
-from members.admin_lists import EstimatedCountPaginator
+from members.admin_lists import EstimatedCountPaginator, result_rows
 from members.demo import Generator
 from members.encryption import BlindIndexField
 from members.models import Course, Enrollment, Member, Payment, PaymentMethod, SensitiveIdentifier
@@ -272,6 +273,17 @@ def test_member_list_runs_the_same_number_of_queries_at_10_and_at_1000_members()
     assert sum("COUNT(" in sql.upper() for sql in at_1000) <= 1  # no second count for the full result
 
 
+def test_member_list_pages_hold_50_members():
+    # given
+    client = _officer_client()
+    services.member_bulk_create(rows=_rows(60), password_hash="!")
+    # when
+    first, second = client.get("/admin/members/member/"), client.get("/admin/members/member/?p=2")
+    # then: the officer's account and 60 members, over two pages
+    assert len(first.context["cl"].result_list) == 50
+    assert len(second.context["cl"].result_list) == 11
+
+
 def test_big_member_list_counts_nothing_and_loads_only_the_shown_columns(monkeypatch):
     # given: the table looks big to the paginator (its estimate comes from pg_class)
     client = _officer_client()
@@ -298,6 +310,36 @@ def test_big_lists_action_checkbox_is_djangos_markup_without_a_template_per_row(
     # when / then
     with translation.override(language):
         assert member_admin.action_checkbox(member) == admin.ModelAdmin.action_checkbox(member_admin, member)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_big_list_rows_are_djangos_markup_rendered_once_per_row(language):
+    # given: a filtered page, whose links carry the filters back to the list
+    client = _officer_client()
+    services.member_bulk_create(rows=_rows(30), password_hash="!")
+    # when
+    with translation.override(language):
+        response = client.get("/admin/members/member/?status__exact=active", headers={"accept-language": language})
+        cl = response.context["cl"]
+        rows = result_rows(cl)
+        djangos = ["".join(items_for_result(cl, result, None)) for result in cl.result_list]
+    # then: the same cells as Django's items_for_result, each row in the page whole
+    assert len(rows) == 31  # and the officer
+    assert rows == djangos
+    assert "_changelist_filters=status__exact" in rows[0]
+    page = response.content.decode()
+    assert all(f"<tr>{row}</tr>" in page for row in rows)
+
+
+def test_big_list_rows_are_left_to_django_in_a_popup():
+    # given
+    client = _officer_client()
+    services.member_bulk_create(rows=_rows(3), password_hash="!")
+    # when: a raw-ID pop-up, whose links carry the value back to the opener
+    response = client.get("/admin/members/member/?_popup=1&_to_field=id")
+    # then
+    assert result_rows(response.context["cl"]) is None
+    assert "data-popup-opener" in response.content.decode()
 
 
 def test_estimated_paginator_counts_filtered_lists_up_to_a_cap(monkeypatch):
@@ -345,6 +387,24 @@ def test_no_pattern_index_on_any_blind_index_column():
             assert not name.endswith("_like"), name
             assert "pattern_ops" not in sql, name
             assert "USING btree" in sql
+
+
+def test_no_pattern_index_on_any_hash_column():
+    # given: the columns that hold a hash (a blind index or a SHA-256), and every index of the schema
+    from django.apps import apps
+
+    columns = {(model._meta.db_table, field.column) for model in apps.get_models()
+               for field in model._meta.concrete_fields
+               if isinstance(field, BlindIndexField) or field.column.endswith("sha256")}
+    assert ("consents_consentrecord", "text_sha256") in columns
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        indexes = cursor.fetchall()
+    # then: a hash is looked up whole, never by prefix: no varchar_pattern_ops "_like" index on any
+    for table, column in columns:
+        for _table, name, sql in (index for index in indexes if index[0] == table and f"({column}" in index[2]):
+            assert not name.endswith("_like"), name
+            assert "pattern_ops" not in sql, name
 
 
 # --- benchmarks leave no trace ---------------------------------------------------------------------------
