@@ -344,6 +344,8 @@ def _sign_ups_side_by_side(generator: Generator, count: int) -> float | None:
         jobs = [(rows, [generator.member_row(94_000_000 + stream * 100 + n) for n in range(20)], start_at)
                 for stream, rows in enumerate(jobs)]
         results = pool.map(demo_workers.sign_ups, jobs, chunksize=1)
+        pool.close()
+        pool.join()
     finally:
         pool.terminate()
     done = sum(result[0] for result in results)
