@@ -9,6 +9,7 @@ beyond that uses the planner's estimate, and a page loads only `list_columns`.
 import datetime
 import json
 
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -88,6 +89,8 @@ class BigChangeListMixin:
     """For a ModelAdmin whose table grows with the members: set `list_columns` to what the page reads."""
 
     show_full_result_count = False
+    # Django's "show counts" link (?_facets) counts every filter choice over the whole table, a scan per choice.
+    show_facets = admin.ShowFacets.NEVER
     paginator = EstimatedCountPaginator
     # Django's change list, with the rows rendered by result_rows (templatetags/big_lists.py).
     change_list_template = "admin/big_change_list.html"
