@@ -76,6 +76,12 @@ class EstimatedCountPaginator(Paginator):
 
 
 class ColumnsChangeList(ChangeList):
+    def get_ordering_field(self, field_name):
+        # Django takes any column's number from ?o=, sortable or not: only the orders an index serves are taken.
+        if self.sortable_by is not None and field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
+
     def get_queryset(self, request: HttpRequest, exclude_parameters=None) -> QuerySet:
         queryset = super().get_queryset(request, exclude_parameters)
         columns = getattr(self.model_admin, "list_columns", None)
@@ -91,6 +97,8 @@ class BigChangeListMixin:
     show_full_result_count = False
     # Django's "show counts" link (?_facets) counts every filter choice over the whole table, a scan per choice.
     show_facets = admin.ShowFacets.NEVER
+    # Newest first by the primary key's index; sorting by another column would sort the whole table.
+    sortable_by: tuple[str, ...] = ("id",)
     paginator = EstimatedCountPaginator
     # Django's change list, with the rows rendered by result_rows (templatetags/big_lists.py).
     change_list_template = "admin/big_change_list.html"

@@ -105,6 +105,24 @@ def test_big_lists_offer_no_facet_counts_that_would_count_the_whole_table_per_fi
     assert sum("COUNT(" in sql.upper() for sql in with_facets) == sum("COUNT(" in sql.upper() for sql in plain)
 
 
+@pytest.mark.parametrize(("url", "column", "default_order"), [
+    (LIST, "item", 'ORDER BY "consents_consentrecord"."recorded_at" DESC'),
+    ("/admin/members/member/", "status", 'ORDER BY "members_member"."id" DESC'),
+])
+def test_big_lists_ignore_an_order_by_a_column_that_is_not_sortable(officer, policy, url, column, default_order):
+    # given: the page's own headers offer no order by this column
+    _records(24)
+    columns = list(officer.get(url).context["cl"].list_display)
+    # when: an address asks for it anyway (?o=<its number>), which would sort the whole table
+    queries = _list_queries(officer, f"{url}?o={columns.index(column)}")
+    # then: the page keeps its indexed order
+    table = default_order.split('"')[1]
+    page = next(sql for sql in queries
+                if f'FROM "{table}"' in sql and "ORDER BY" in sql and "COUNT(" not in sql.upper())
+    assert default_order in page
+    assert f'."{column}"' not in page.split("ORDER BY")[1]
+
+
 def test_consent_record_list_reads_newest_first_and_its_dates_from_an_index(officer, policy):
     # given
     _records(120)
