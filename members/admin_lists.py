@@ -46,33 +46,40 @@ def _is_integer_path(model: type[Model], path: str) -> bool:
 
 
 class EstimatedCountPaginator(Paginator):
-    """A paginator whose count never scans a big table."""
+    """A paginator whose count never scans a big table. `estimated` says whether the count is an estimate, so
+    that the page says "about" (templates/admin/big_pagination.html and big_search_form.html)."""
+
+    estimated = False
 
     @cached_property
     def count(self) -> int:
+        count, self.estimated = self._count()
+        return count
+
+    def _count(self) -> tuple[int, bool]:
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
-            return super().count
+            return super().count, False
         connection = connections[queryset.db]
         if connection.vendor != "postgresql":
-            return super().count
+            return super().count, False
         if not queryset.query.where:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
                                [connection.ops.quote_name(queryset.model._meta.db_table)])
                 row = cursor.fetchone()
             if row and row[0] >= ESTIMATE_FROM:
-                return int(row[0])
-            return queryset.count()
+                return int(row[0]), True
+            return queryset.count(), False
         capped = queryset.order_by()[: ESTIMATE_FROM + 1].count()
         if capped <= ESTIMATE_FROM:
-            return capped
+            return capped, False
         sql, params = queryset.order_by().query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0]
         plan = json.loads(plan) if isinstance(plan, str) else plan
-        return max(int(plan[0]["Plan"]["Plan Rows"]), capped)
+        return max(int(plan[0]["Plan"]["Plan Rows"]), capped), True
 
 
 class ColumnsChangeList(ChangeList):

@@ -351,6 +351,32 @@ def test_estimated_paginator_counts_filtered_lists_up_to_a_cap(monkeypatch):
     assert small.count == 0
 
 
+def test_big_list_says_about_before_an_estimated_count_and_nothing_before_an_exact_one(monkeypatch):
+    # given: 30 members, counted from pg_class once the table looks big, exactly while it does not
+    client = _officer_client()
+    services.member_bulk_create(rows=_rows(30), password_hash="!")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE members_member")
+    url = "/admin/members/member/"
+
+    def counts() -> tuple[str, str]:
+        page = client.get(url, {"status__exact": "active"}, headers={"accept-language": "ko"}).content.decode()
+        unfiltered = client.get(url, headers={"accept-language": "ko"}).content.decode()
+        return (re.search(r'<p class="paginator">(.*?)</p>', unfiltered, re.S).group(1),
+                re.search(r'<span class="small quiet">(.*?)\(', page, re.S).group(1))
+
+    exact_paginator, exact_search = counts()
+    monkeypatch.setattr("members.admin_lists.ESTIMATE_FROM", 5)
+    # when
+    estimated_paginator, estimated_search = counts()
+    # then
+    assert "약" not in exact_paginator
+    assert "31 회원" in exact_paginator
+    assert "약" not in exact_search
+    assert re.search(r"약 \d+ 회원", estimated_paginator), estimated_paginator
+    assert re.search(r"결과 약 \d+개 나옴", estimated_search), estimated_search
+
+
 def test_payment_list_does_not_load_the_enrolments_encrypted_columns():
     # given
     client = _officer_client()
