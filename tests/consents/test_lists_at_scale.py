@@ -15,10 +15,11 @@ from django.utils.http import urlencode
 
 from consents import selectors
 from consents.models import ConsentRecord, ConsentText, GuardianConsent, MarketingNotice
-from members import bulk, services
+from members import bulk
 from members.admin_lists import result_rows
 from members.demo import Generator
 from tests.admin_search import admin_search
+from tests.members.factories import officer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +28,7 @@ LIST = "/admin/consents/consentrecord/"
 
 @pytest.fixture
 def officer() -> Client:
-    officer = services.member_create(login_id="officer", password=None, name="신승철", email="o@example.com",
-                                     is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(officer)
-    return client
+    return officer_client()
 
 
 def _records(count: int, *, first: int = 1) -> list[ConsentRecord]:

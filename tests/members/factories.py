@@ -52,3 +52,14 @@ def valid_rrn(birth_date: datetime.date = datetime.date(1990, 1, 1)) -> str:
 def valid_card_number() -> str:
     """A 내일배움카드 number with python-stdnum's Luhn digit."""
     return reference.card("9410" + _generator.digits(11))
+
+
+def officer_client():
+    """A test client signed in as a superuser officer (created through member_create)."""
+    from django.test import Client
+
+    officer = services.member_create(login_id="officer", password=None, name="신승철", email="o@example.com",
+                                     is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(officer)
+    return client

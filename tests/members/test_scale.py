@@ -19,6 +19,7 @@ from members.admin_lists import EstimatedCountPaginator, result_rows
 from members.demo import Generator
 from members.encryption import BlindIndexField
 from members.models import Course, Enrollment, Member, Payment, PaymentMethod, SensitiveIdentifier
+from tests.members.factories import officer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -245,14 +246,6 @@ def test_member_create_duplicates_keep_their_field_named_messages():
 
 # --- the officer's lists ---------------------------------------------------------------------------------
 
-def _officer_client() -> Client:
-    officer = services.member_create(login_id="officer", password=None, name="신승철", email="o@example.com",
-                                     is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(officer)
-    return client
-
-
 def _list_queries(client: Client, url: str) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
@@ -262,7 +255,7 @@ def _list_queries(client: Client, url: str) -> list[str]:
 
 def test_member_list_runs_the_same_number_of_queries_at_10_and_at_1000_members():
     # given
-    client = _officer_client()
+    client = officer_client()
     services.member_bulk_create(rows=_rows(10), password_hash="!")
     at_10 = _list_queries(client, "/admin/members/member/")
     services.member_bulk_create(rows=_rows(990, first=100), password_hash="!")
@@ -275,7 +268,7 @@ def test_member_list_runs_the_same_number_of_queries_at_10_and_at_1000_members()
 
 def test_member_list_pages_hold_50_members():
     # given
-    client = _officer_client()
+    client = officer_client()
     services.member_bulk_create(rows=_rows(60), password_hash="!")
     # when
     first, second = client.get("/admin/members/member/"), client.get("/admin/members/member/?p=2")
@@ -286,7 +279,7 @@ def test_member_list_pages_hold_50_members():
 
 def test_big_member_list_counts_nothing_and_loads_only_the_shown_columns(monkeypatch):
     # given: the table looks big to the paginator (its estimate comes from pg_class)
-    client = _officer_client()
+    client = officer_client()
     services.member_bulk_create(rows=_rows(30), password_hash="!")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE members_member")
@@ -315,7 +308,7 @@ def test_big_lists_action_checkbox_is_djangos_markup_without_a_template_per_row(
 @pytest.mark.parametrize("language", ["ko", "en"])
 def test_big_list_rows_are_djangos_markup_rendered_once_per_row(language):
     # given: a filtered page, whose links carry the filters back to the list
-    client = _officer_client()
+    client = officer_client()
     services.member_bulk_create(rows=_rows(30), password_hash="!")
     # when
     with translation.override(language):
@@ -333,7 +326,7 @@ def test_big_list_rows_are_djangos_markup_rendered_once_per_row(language):
 
 def test_big_list_rows_are_left_to_django_in_a_popup():
     # given
-    client = _officer_client()
+    client = officer_client()
     services.member_bulk_create(rows=_rows(3), password_hash="!")
     # when: a raw-ID pop-up, whose links carry the value back to the opener
     response = client.get("/admin/members/member/?_popup=1&_to_field=id")
@@ -353,7 +346,7 @@ def test_estimated_paginator_counts_filtered_lists_up_to_a_cap(monkeypatch):
 
 def test_big_list_says_about_before_an_estimated_count_and_nothing_before_an_exact_one(monkeypatch):
     # given: 30 members, counted from pg_class once the table looks big, exactly while it does not
-    client = _officer_client()
+    client = officer_client()
     services.member_bulk_create(rows=_rows(30), password_hash="!")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE members_member")
@@ -379,7 +372,7 @@ def test_big_list_says_about_before_an_estimated_count_and_nothing_before_an_exa
 
 def test_payment_list_does_not_load_the_enrolments_encrypted_columns():
     # given
-    client = _officer_client()
+    client = officer_client()
     member = bulk.members_create(_rows(1), password_hash="!")[0]
     course = Course.objects.create(code="arps", title="ARPS", ships_textbook=True)
     enrollment = services.enrollment_create(member=member, course=course, started_on=datetime.date(2024, 1, 1),
