@@ -70,7 +70,7 @@ class EstimatedCountPaginator(Paginator):
                 row = cursor.fetchone()
             if row and row[0] >= ESTIMATE_FROM:
                 return int(row[0]), True
-            return queryset.count(), False
+            # A table never analysed (-1) or analysed while it was small may be big now: counted up to the cap.
         capped = queryset.order_by()[: ESTIMATE_FROM + 1].count()
         if capped <= ESTIMATE_FROM:
             return capped, False

@@ -19,7 +19,6 @@ from importlib import import_module
 from io import StringIO
 from itertools import cycle
 
-from django.apps import apps
 from django.apps.registry import Apps
 from django.conf import settings
 from django.contrib import admin
@@ -41,7 +40,6 @@ from members.models import Member
 AREA = "members"
 DEFAULT_SIZE = 1_000_000
 SCHEMA = "bench_members"
-PROJECT_APPS = ("members", "consents", "retention", "disclosures")
 LOOKUPS = 2000
 LIST_SAMPLES = 100
 SIGN_UPS = 1000
@@ -85,14 +83,6 @@ def _peak_mb() -> float:
 
 # --- the bench's own tables -------------------------------------------------------------------------------
 
-def _project_tables() -> list[str]:
-    tables = []
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.app_label in PROJECT_APPS and model._meta.managed and not model._meta.proxy:
-            tables.append(model._meta.db_table)
-    return sorted(set(tables))
-
-
 class BenchSchema:
     """A schema holding empty copies of the project's tables, first on the search_path while it is open."""
 
@@ -102,7 +92,7 @@ class BenchSchema:
             self.search_path = cursor.fetchone()[0]
             cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")  # a run killed half-way
             cursor.execute(f"CREATE SCHEMA {SCHEMA}")
-            for table in _project_tables():
+            for table in bulk.project_tables():
                 quoted = connection.ops.quote_name(table)
                 cursor.execute(f"CREATE TABLE {SCHEMA}.{quoted} (LIKE public.{quoted} INCLUDING ALL)")
             cursor.execute(f"SET search_path TO {SCHEMA}, public")

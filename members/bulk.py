@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, connections, models, transaction
 
@@ -47,6 +48,25 @@ def query_log_off():
         yield
     finally:
         connection.queries_log = kept
+
+
+PROJECT_APPS = ("members", "consents", "retention", "disclosures")
+
+
+def project_tables() -> list[str]:
+    """The tables of the project's own models (not Django's or third parties')."""
+    return sorted({model._meta.db_table for model in apps.get_models(include_auto_created=True)
+                   if model._meta.app_label in PROJECT_APPS and model._meta.managed and not model._meta.proxy})
+
+
+def analyze_project_tables() -> None:
+    """Fresh planner statistics for the project's tables, as they are on the search_path, after a bulk load:
+    without them a server whose autovacuum has not come round (or is off) plans and estimates counts from
+    the table as it was before the load (members.admin_lists)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in project_tables()))
 
 
 @contextmanager

@@ -18,6 +18,8 @@ from members.signals import members_bulk_created
 OFFICER_LOGIN = "officer"
 MAX_WORKERS = 2
 PARALLEL_FROM = 50_000
+# From this many members a load changes the tables enough that their planner statistics must be taken again.
+ANALYZE_FROM = 10_000
 DEMO_MEMBER_PASSWORD = "demo-Learner-2023!"
 
 
@@ -108,6 +110,8 @@ class Command(BaseCommand):
             progress.close()
             if pool is not None:  # None when the pool itself failed to start
                 pool.terminate()
+        if created >= ANALYZE_FROM:
+            bulk.analyze_project_tables()
         officer_password = self._officer()
         self.stdout.write(self.style.SUCCESS(f"{created} demo members added."))
         if created:
