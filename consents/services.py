@@ -304,8 +304,9 @@ DEMO_SHARES = {
 
 
 def consents_import(*, members: list[Member], channel: str = Channel.IMPORT, seed: int = 2023) -> int:
-    """Record imported members' consents in bulk (demo data, partner imports): every required item granted
-    and a seeded mix of optional ones. Does nothing while no policy is loaded. Returns rows written."""
+    """Record demo members' consents in bulk (demo data only, never real people's: a partner import's members
+    consent at first login): every required item granted and a seeded mix of optional ones. Does nothing
+    while no policy is loaded. Returns rows written."""
     version = PolicyVersion.objects.current()
     items = list(selectors.items_in_force())
     if version is None or not items or not members:

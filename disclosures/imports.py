@@ -21,7 +21,9 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from disclosures.models import ImportBatch, ImportedMember, Source
+from members import bulk as member_bulk
 from members import services as member_services
+from members.encryption import NORMALIZERS
 from members.models import Member
 
 ENCODINGS = ("utf-8", "cp949")
@@ -66,14 +68,38 @@ def _columns(header: list[str]) -> list[str]:
     return names
 
 
-def _login_id(email: str) -> str:
-    """A login ID from the email's local part (letters, digits, _), made unique with a random suffix."""
+def _login_id_candidate(email: str) -> str:
+    """A login ID from the email's local part (letters, digits, _) and a random suffix."""
     local = "".join(ch for ch in email.split("@")[0].lower() if ch.isascii() and (ch.isalnum() or ch == "_"))
     base = (local if local[:1].isalpha() else f"m{local}")[:14] or "member"
-    while True:
-        candidate = f"{base}_{secrets.randbelow(10 ** 5):05d}"
-        if not Member.objects.by_login_id(candidate).exists():
-            return candidate
+    return f"{base}_{secrets.randbelow(10 ** 5):05d}"
+
+
+def _login_id(email: str) -> str:
+    """A login ID from the email, unique among the members."""
+    return _login_ids([email], taken=set())[0]
+
+
+def _login_ids(emails: list[str], *, taken: set[str]) -> list[str]:
+    """A login ID for each email, unique among the members, each other and `taken` (normalised login IDs the
+    batch already uses): drawn for all at once and checked with one query, then drawn again for any clash."""
+    normalize = NORMALIZERS["login_id"]
+    chosen = [_login_id_candidate(email) for email in emails]
+    redraw = list(range(len(emails)))
+    while redraw:
+        held = Member.objects.holding_login_ids(chosen[position] for position in redraw)
+        used = set(taken) | {normalize(chosen[position]) for position in range(len(emails))
+                             if position not in redraw}
+        again = []
+        for position in redraw:
+            key = normalize(chosen[position])
+            if key in held or key in used:
+                chosen[position] = _login_id_candidate(emails[position])
+                again.append(position)
+            else:
+                used.add(key)
+        redraw = again
+    return chosen
 
 
 def _row_values(names: list[str], row: list[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -104,11 +130,17 @@ def _invite(member_id: int, base_url: str) -> None:
     send_mail(subject, body, None, [member.email])
 
 
+# Rows created together: each batch's new members are checked and written at once (members.bulk).
+IMPORT_BATCH = 1000
+
+
 @transaction.atomic
 def partner_import(*, source: Source, content: bytes, filename: str, actor: Member, base_url: str,
                    encoding: str = "auto") -> ImportBatch:
-    """Import one partner file. Each row is created or updated whole or skipped whole (its own savepoint); the
-    batch records every skipped row with the field and the rule, never the row's values."""
+    """Import one partner file. Each row is created or updated whole or skipped whole; the batch records every
+    skipped row with the field and the rule, never the row's values. New members are checked and written
+    IMPORT_BATCH rows at a time (members.bulk: the same rules as member_create, the database asked once per
+    batch); a row for a member who already exists is an update, through member_update in its own savepoint."""
     text, used = decode(content, encoding)
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -116,7 +148,7 @@ def partner_import(*, source: Source, content: bytes, filename: str, actor: Memb
         raise ValidationError({"file": _("File: it is empty.")})
     names = _columns(header)
     batch = ImportBatch.objects.create(source=source, filename=filename[:200], encoding=used, actor=actor)
-    imported, report = [], []
+    rows, report = [], []
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -124,28 +156,12 @@ def partner_import(*, source: Source, content: bytes, filename: str, actor: Memb
         if errors:
             report.append({"row": number, "errors": errors})
             continue
-        reference = values.pop("consent_reference")
-        try:
-            with transaction.atomic():
-                existing = Member.objects.by_email(values["email"]).first()
-                if existing is not None and existing.status == Member.Status.WITHDRAWN:
-                    raise ValidationError({"email": [_("Email: this member has left; their data is not imported "
-                                                       "again.")]})
-                if existing is not None:
-                    values.pop("login_id", None)
-                    member = member_services.member_update(member=existing, **values)
-                    action = ImportedMember.Action.UPDATED
-                else:
-                    login_id = values.pop("login_id", None) or _login_id(values["email"])
-                    member = member_services.member_create(login_id=login_id, password=None, **values)
-                    action = ImportedMember.Action.CREATED
-        except ValidationError as error:
-            found = error.message_dict if hasattr(error, "error_dict") else {"row": error.messages}
-            report.append({"row": number, "errors": {name: [str(m) for m in messages]
-                                                     for name, messages in found.items()}})
-            continue
-        imported.append(ImportedMember(batch=batch, source=source, member=member, row_number=number,
-                                       consent_reference=reference[:100], action=action))
+        rows.append((number, values, values.pop("consent_reference")))
+    imported = []
+    for start in range(0, len(rows), IMPORT_BATCH):
+        imported += _import_rows(rows[start : start + IMPORT_BATCH], batch, source, report)
+    imported.sort(key=lambda row: row.row_number)
+    report.sort(key=lambda entry: entry["row"])
     ImportedMember.objects.bulk_create(imported)
     batch.created_count = sum(row.action == ImportedMember.Action.CREATED for row in imported)
     batch.updated_count = len(imported) - batch.created_count
@@ -155,3 +171,59 @@ def partner_import(*, source: Source, content: bytes, filename: str, actor: Memb
         if row.action == ImportedMember.Action.CREATED:
             transaction.on_commit(lambda member_id=row.member_id: _invite(member_id, base_url))
     return batch
+
+
+def _import_rows(rows: list[tuple[int, dict[str, Any], str]], batch: ImportBatch, source: Source,
+                 report: list[dict]) -> list[ImportedMember]:
+    """One batch of a file's rows: the members their emails name are read with one query; rows of new members
+    are created together; the others (an existing member, or an email an earlier row of the batch brings) go
+    one by one, after them, as the rows of the file would."""
+    normalize = NORMALIZERS["email"]
+    existing = Member.objects.holding_emails(values["email"] for _number, values, _reference in rows)
+    new, one_by_one, seen = [], [], set()
+    for entry in rows:
+        key = normalize(entry[1]["email"])
+        if key in existing or key in seen:
+            one_by_one.append(entry)
+        else:
+            seen.add(key)
+            new.append(entry)
+    given = {NORMALIZERS["login_id"](values["login_id"]) for _number, values, _reference in new
+             if values.get("login_id")}
+    drawn = iter(_login_ids([values["email"] for _number, values, _reference in new if not values.get("login_id")],
+                            taken=given))
+    fields = [{**values, "login_id": values.get("login_id") or next(drawn)} for _number, values, _reference in new]
+    created, refused = member_bulk.members_create_each(fields)
+    imported = []
+    for position, ((number, _values, reference), member) in enumerate(zip(new, created, strict=True)):
+        if member is None:
+            report.append({"row": number, "errors": ValidationError(refused[position]).message_dict})
+        else:
+            imported.append(ImportedMember(batch=batch, source=source, member=member, row_number=number,
+                                           consent_reference=reference[:100], action=ImportedMember.Action.CREATED))
+    for number, values, reference in one_by_one:
+        try:
+            member, action = _import_one(values)
+        except ValidationError as error:
+            found = error.message_dict if hasattr(error, "error_dict") else {"row": error.messages}
+            report.append({"row": number, "errors": {name: [str(message) for message in messages]
+                                                     for name, messages in found.items()}})
+            continue
+        imported.append(ImportedMember(batch=batch, source=source, member=member, row_number=number,
+                                       consent_reference=reference[:100], action=action))
+    return imported
+
+
+def _import_one(values: dict[str, Any]) -> tuple[Member, str]:
+    """One row, in its own savepoint: the member its email names is updated (unless they have left), or created."""
+    with transaction.atomic():
+        existing = Member.objects.by_email(values["email"]).first()
+        if existing is not None and existing.status == Member.Status.WITHDRAWN:
+            raise ValidationError({"email": [_("Email: this member has left; their data is not imported again.")]})
+        if existing is not None:
+            values.pop("login_id", None)
+            return member_services.member_update(member=existing, **values), ImportedMember.Action.UPDATED
+        login_id = values.pop("login_id", None) or _login_id(values["email"])
+        return (member_services.member_create(login_id=login_id, password=None, **values),
+                ImportedMember.Action.CREATED)
+

@@ -212,6 +212,18 @@ def copy_rows(model: type[models.Model], attnames: Sequence[str], rows: Iterable
     return written
 
 
+def _member_checked(number: int, row: Mapping[str, Any], password_hash: str | None,
+                    pk: int | None = None) -> tuple[Member, dict[str, list]]:
+    """One row's member, normalised and validated like member_create (inside a batch), and its errors."""
+    unknown = set(row) - set(services.MEMBER_FIELDS)
+    if unknown:
+        raise TypeError(f"row {number}: unknown fields: {', '.join(sorted(unknown))}")
+    values, errors = services._normalized(row)
+    member = Member(pk=pk, password=password_hash or services.unusable_password(),
+                    **{key: value for key, value in values.items() if key not in errors})
+    return member, services._errors_of(member, exclude=list(errors)) | errors
+
+
 def members_create(rows: Sequence[Mapping[str, Any]], *, password_hash: str,
                    pks: Sequence[int] | None = None) -> list[Member]:
     """Create members from rows of member fields (as member_create takes them), all or none.
@@ -223,19 +235,41 @@ def members_create(rows: Sequence[Mapping[str, Any]], *, password_hash: str,
     problems, members = RowErrors(), []
     with _batch_mode(), validators.phone_answers_kept():
         for number, (row, pk) in enumerate(zip(rows, pks, strict=True), start=1):
-            unknown = set(row) - set(services.MEMBER_FIELDS)
-            if unknown:
-                raise TypeError(f"row {number}: unknown fields: {', '.join(sorted(unknown))}")
-            values, errors = services._normalized(row)
-            member = Member(pk=pk, password=password_hash,
-                            **{key: value for key, value in values.items() if key not in errors})
-            problems.add(number, services._errors_of(member, exclude=list(errors)) | errors)
+            member, errors = _member_checked(number, row, password_hash, pk)
+            problems.add(number, errors)
             members.append(member)
     for number, errors in enumerate(batch_errors(Member, members), start=1):
         problems.add(number, errors)
     problems.raise_any()
     write(Member, members)
     return members
+
+
+def members_create_each(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Member | None], dict[int, dict[str, list]]]:
+    """Create each member of `rows` that passes every check, skipping the others whole (a partner import).
+
+    Each row is normalised and validated like member_create and gets its own unusable password (the member
+    sets one from an invitation); login ID and email are checked against the saved members and the rows
+    before it, once for the batch. Returns the saved member of each row (None for a refused one) and the
+    errors of each refused row, by its position in `rows`, keyed by field as member_create keys them."""
+    rows = list(rows)
+    members, refused = [], {}
+    with _batch_mode(), validators.phone_answers_kept():
+        for number, row in enumerate(rows, start=1):
+            member, errors = _member_checked(number, row, None)
+            members.append(member)
+            if errors:
+                refused[number - 1] = errors
+    # A refused row takes no login ID or email: only the rows still standing are checked against each other.
+    standing = [position for position in range(len(rows)) if position not in refused]
+    for position, errors in zip(standing, batch_errors(Member, [members[p] for p in standing]), strict=True):
+        if errors:
+            refused[position] = errors
+    written = [member for position, member in enumerate(members) if position not in refused]
+    for member, pk in zip(written, reserve_pks(Member, len(written)), strict=True):
+        member.pk = pk
+    write(Member, written)
+    return [None if position in refused else member for position, member in enumerate(members)], refused
 
 
 class LearningRecords:

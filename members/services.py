@@ -268,6 +268,11 @@ def _save(*instances: Any, keys: Mapping[str, str] | None = None, labels: Mappin
         raise ValidationError(_("This record clashes with one saved a moment ago; please try again.")) from error
 
 
+def unusable_password() -> str:
+    """set_unusable_password's marker ("!" and 40 random characters), drawn in one call instead of 40."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
 @transaction.atomic
 def member_create(*, login_id: str, password: str | None, name: str, email: str, is_staff: bool = False,
                   is_superuser: bool = False, rrn: str | None = None, rrn_legal_basis: str | None = None,
@@ -289,8 +294,7 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
                 errors["password"] = password_errors
             member.set_password(password)
         else:
-            # set_unusable_password's marker ("!" and 40 random characters), drawn in one call instead of 40.
-            member.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+            member.password = unusable_password()
         # Login ID and email are checked by the INSERT itself where it can (a clash writes nothing); a sign-up
         # refused for another reason still hears about a clash too, from the SELECT.
         checked_by_insert = _unique_checked_by_insert(member)

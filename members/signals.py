@@ -2,7 +2,9 @@
 
 from django.dispatch import Signal
 
-# Sent inside the transaction that created members in bulk (demo data, partner imports).
+# Sent inside the transaction that created synthetic members in bulk (demo data), whose consents the consents
+# app then records as a seeded mix. Never for real people: a partner import does not send it (its members give
+# their consents themselves at first login).
 # Arguments: members (a list of saved Member rows), channel (str, e.g. "import").
 members_bulk_created = Signal()
 

@@ -1,5 +1,6 @@
 """The member (정보주체), who is also the staff account: AUTH_USER_MODEL from the first migration."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from members import validators
 from members.constraints import batch_errors
 from members.encryption import (
+    NORMALIZERS,
     BlindIndexField,
     EncryptedCharField,
     EncryptedDateField,
@@ -37,6 +39,27 @@ class MemberQuerySet(models.QuerySet):
 
     def by_ipin_ci(self, ci: str) -> "MemberQuerySet":
         return self._by_index("ipin_ci_index", "exact", ci)
+
+    def holding_emails(self, emails: Iterable[str]) -> dict[str, "Member"]:
+        """The members holding any of `emails`, in one query, keyed by the email as normalised for its blind
+        index (NORMALIZERS["email"]): a partner file's emails looked up at once, as by_email looks up one."""
+        return self._holding("email_index", "email", emails)
+
+    def holding_login_ids(self, login_ids: Iterable[str]) -> dict[str, "Member"]:
+        """The members holding any of `login_ids`, in one query, keyed by the normalised login ID."""
+        return self._holding("login_id_index", "login_id", login_ids)
+
+    def _holding(self, index_field: str, normalizer: str, values: Iterable[str]) -> dict[str, "Member"]:
+        # Every key of the ring, as _by_index: rows not yet rewritten by rotate_keys hold an old key's digest.
+        normalized_by_digest = {}
+        for value in values:
+            normalized = NORMALIZERS[normalizer](value or "")
+            for digest in blind_indexes(normalizer, value):
+                normalized_by_digest[digest] = normalized
+        if not normalized_by_digest:
+            return {}
+        return {normalized_by_digest[getattr(member, index_field)]: member
+                for member in self.filter(**{f"{index_field}__in": list(normalized_by_digest)})}
 
     def _by_index(self, index_field: str, normalizer: str, value: str) -> "MemberQuerySet":
         # Every key of the ring: rows not yet rewritten by rotate_keys still hold an old key's digest.

@@ -142,3 +142,106 @@ def test_the_admin_import_page_imports_and_shows_the_report(client, source, offi
     assert response.status_code == 302
     assert response.url.endswith(f"/admin/disclosures/importbatch/{batch.pk}/change/")
     assert "HG-2026-0002" in client.get(response.url).content.decode()
+
+
+# --- a partner file of many members is written in batches (the scale issue) ---------------------------------
+
+HEADER = "이름,이메일,휴대전화번호,로그인ID,동의참조번호\r\n"
+
+
+def _file(count: int, first: int = 0) -> str:
+    return HEADER + "".join(f"김민준,member{n}@hangyeol-it.co.kr,010-3{n:03d}-{n:04d},,HG-{n}\r\n"
+                            for n in range(first, first + count))
+
+
+def _statements(source, officer, text: str) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        _import(source, officer, text)
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_an_imports_statements_do_not_grow_with_the_number_of_new_members(source, officer):
+    # when
+    few = _statements(source, officer, _file(5))
+    many = _statements(source, officer, _file(60, first=100))
+    # then: the batch asks the database the same questions for 60 new members as for 5
+    assert len(many) == len(few), (len(few), len(many))
+    assert Member.objects.count() == 1 + 65
+    assert sum(sql.startswith(("INSERT INTO \"members_member\"", "COPY")) for sql in many) == 1
+
+
+def test_new_members_of_a_batch_each_get_a_login_id_and_an_unusable_password_of_their_own(source, officer):
+    # when
+    batch = _import(source, officer, _file(30))
+    # then
+    members = list(Member.objects.exclude(pk=officer.pk))
+    assert batch.created_count == len(members) == 30
+    assert len({member.login_id for member in members}) == 30
+    assert all(member.login_id.startswith(f"member{member.email[6:].split('@')[0]}_") for member in members)
+    assert len({member.password for member in members}) == 30
+    assert not any(member.has_usable_password() for member in members)
+
+
+def test_a_bad_row_in_a_batch_is_skipped_whole_and_the_others_are_created(source, officer):
+    # given: a wrong mobile number and a login ID an earlier row of the batch takes
+    text = (HEADER + "김민준,a1@hangyeol-it.co.kr,010-3000-0001,minjun01,HG-1\r\n"
+                     "박지훈,a2@hangyeol-it.co.kr,010-99,,HG-2\r\n"
+                     "최유진,a3@hangyeol-it.co.kr,010-3000-0003,MINJUN01,HG-3\r\n"
+                     "정하은,a4@hangyeol-it.co.kr,010-3000-0004,,HG-4\r\n")
+    # when
+    batch = _import(source, officer, text)
+    # then: each refused row reported under its field, as member_create words it, without the value
+    assert (batch.created_count, batch.skipped_count) == (2, 2)
+    assert [entry["row"] for entry in batch.report] == [3, 4]
+    assert list(batch.report[0]["errors"]) == ["mobile"]
+    assert list(batch.report[1]["errors"]) == ["login_id"]
+    messages = [message for entry in batch.report for found in entry["errors"].values() for message in found]
+    assert all(isinstance(message, str) and not message.startswith("[") for message in messages), messages
+    assert "010-99" not in str(batch.report)
+    assert not Member.objects.by_email("a2@hangyeol-it.co.kr").exists()
+    assert not Member.objects.by_email("a3@hangyeol-it.co.kr").exists()
+    assert Member.objects.by_login_id("minjun01").get().email == "a1@hangyeol-it.co.kr"
+    assert ImportedMember.objects.count() == 2
+
+
+def test_a_login_id_left_by_a_refused_row_is_free_for_a_later_one(source, officer):
+    text = (HEADER + "김민준,b1@hangyeol-it.co.kr,010-99,minjun01,HG-1\r\n"
+                     "최유진,b2@hangyeol-it.co.kr,010-3000-0002,minjun01,HG-2\r\n")
+    batch = _import(source, officer, text)
+    assert (batch.created_count, batch.skipped_count) == (1, 1)
+    assert Member.objects.by_login_id("minjun01").get().email == "b2@hangyeol-it.co.kr"
+
+
+@pytest.mark.parametrize("batch_size", [1000, 2])
+def test_a_later_row_with_the_same_email_updates_the_member_an_earlier_row_created(source, officer, monkeypatch,
+                                                                                  batch_size):
+    # given: the same person twice in one file (in one batch, or in two)
+    monkeypatch.setattr("disclosures.imports.IMPORT_BATCH", batch_size)
+    text = ("이름,이메일,회사명,동의참조번호\r\n"
+            "김민준,minjun.kim@hangyeol-it.co.kr,옛회사,HG-1\r\n"
+            "이서연,seoyeon.lee@hangyeol-it.co.kr,한결정보기술,HG-2\r\n"
+            "김민준,Minjun.Kim@hangyeol-it.co.kr,한결정보기술,HG-3\r\n")
+    # when
+    batch = _import(source, officer, text)
+    # then: as the rows read one after the other
+    assert (batch.created_count, batch.updated_count, batch.skipped_count) == (2, 1, 0)
+    member = Member.objects.by_email("minjun.kim@hangyeol-it.co.kr").get()
+    assert member.company_name == "한결정보기술"
+    assert [(row.row_number, row.action) for row in member_sources(member.pk).order_by("row_number")] == [
+        (2, "created"), (4, "updated")]
+
+
+def test_a_drawn_login_id_never_repeats_a_saved_one(source, officer, monkeypatch):
+    # given: the random suffix draws a saved login ID first, then a free one
+    member_services.member_create(login_id="member0_00007", password=None, name="김민준",
+                                  email="someone@example.com")
+    draws = iter([7, 7, 8])
+    monkeypatch.setattr("disclosures.imports.secrets.randbelow", lambda _n: next(draws))
+    # when
+    _import(source, officer, _file(2))
+    # then
+    assert Member.objects.by_email("member0@hangyeol-it.co.kr").get().login_id == "member0_00008"
+    assert Member.objects.by_email("member1@hangyeol-it.co.kr").get().login_id == "member1_00007"
