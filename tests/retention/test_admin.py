@@ -174,3 +174,45 @@ def test_the_ledger_names_rules_and_record_types_in_korean(client):
     assert "purpose:textbook_shipping" not in page
     assert "members.Member" not in page
     assert "<td class=\"field-source_name\">회원</td>" in page
+
+
+def test_the_archive_list_at_scale_counts_to_a_cap_reads_no_payload_and_lists_no_distinct_values(client,
+                                                                                                 monkeypatch):
+    # given: archived records, and an archive that looks big to the paginator
+    from django.db import connections, router
+    from django.test.utils import CaptureQueriesContext
+
+    w = world()
+    member_withdraw(member=w.member, actor=None, reason="탈퇴")
+    monkeypatch.setattr("members.admin_lists.ESTIMATE_FROM", 1)
+    archive = connections[router.db_for_read(ArchivedRecord)]
+    # when
+    with CaptureQueriesContext(archive) as captured:
+        page = korean(client, "/admin/retention/archivedrecord/")
+    # then: the page reads the shown columns only, counts no further than the cap, and draws no filter choice
+    # (nor a date-hierarchy link) from the whole archive
+    statements = [query["sql"].upper() for query in captured.captured_queries]
+    assert statements
+    assert not any('"PAYLOAD"' in sql or '"FIELDS"' in sql for sql in statements)
+    assert all("LIMIT" in sql for sql in statements if "COUNT(" in sql), statements
+    assert not any("DISTINCT" in sql for sql in statements), statements
+    assert "파기 예정" in page
+
+
+def test_the_archive_list_filters_by_when_destruction_is_due_and_by_source(client):
+    # given
+    w = world()
+    member_withdraw(member=w.member, actor=None, reason="탈퇴")
+    records = list(ArchivedRecord.objects.all())
+    assert records
+    # when / then: every record is due after next month (years away), none this month
+    later = korean(client, "/admin/retention/archivedrecord/?due=later")
+    this_month = korean(client, "/admin/retention/archivedrecord/?due=month")
+    assert all(f"/admin/retention/archivedrecord/{record.pk}/change/" in later for record in records)
+    assert not any(f"/admin/retention/archivedrecord/{record.pk}/change/" in this_month for record in records)
+    source = records[0].source
+    by_source = korean(client, f"/admin/retention/archivedrecord/?source={source}")
+    assert all((f"/admin/retention/archivedrecord/{record.pk}/change/" in by_source) == (record.source == source)
+               for record in records)
+    # and a value no choice offers shows the list unfiltered rather than an error
+    assert korean(client, "/admin/retention/archivedrecord/?due=yesterday")
