@@ -17,7 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection, connections, models, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 
 from members import constraints, services, validators
 from members.encryption import BlindIndexField, blind_index_rotation_pending
@@ -179,7 +179,9 @@ def write(model: type[models.Model], instances: Sequence[models.Model]) -> None:
         wrapper = connections[connection.alias]  # the wrapper itself: the proxy costs a lookup per value
         # Blind indexes were computed by row_clean from the values being written; the rest as save() does.
         values = [(field, isinstance(field, BlindIndexField)) for field in fields]
-        with wrapper.cursor() as cursor, cursor.copy(statement.as_string(cursor.cursor)) as copy:
+        # Django's exceptions (IntegrityError, ...) for COPY's errors too, as for every other statement.
+        with wrapper.wrap_database_errors, wrapper.cursor() as cursor, \
+                cursor.copy(statement.as_string(cursor.cursor)) as copy:
             for instance in instances:
                 copy.write_row([getattr(instance, field.attname) if indexed
                                 else field.get_db_prep_save(field.pre_save(instance, True), wrapper)
@@ -205,7 +207,9 @@ def copy_rows(model: type[models.Model], attnames: Sequence[str], rows: Iterable
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(model._meta.db_table), sql.SQL(", ").join(sql.Identifier(column) for column in columns))
     written = 0
-    with connections[connection.alias].cursor() as cursor, cursor.copy(statement.as_string(cursor.cursor)) as copy:
+    wrapper = connections[connection.alias]
+    with wrapper.wrap_database_errors, wrapper.cursor() as cursor, \
+            cursor.copy(statement.as_string(cursor.cursor)) as copy:
         for row in rows:
             copy.write_row(row)
             written += 1
@@ -265,10 +269,20 @@ def members_create_each(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Member 
     for position, errors in zip(standing, batch_errors(Member, [members[p] for p in standing]), strict=True):
         if errors:
             refused[position] = errors
-    written = [member for position, member in enumerate(members) if position not in refused]
-    for member, pk in zip(written, reserve_pks(Member, len(written)), strict=True):
-        member.pk = pk
-    write(Member, written)
+    standing = [position for position in range(len(rows)) if position not in refused]
+    for position, pk in zip(standing, reserve_pks(Member, len(standing)), strict=True):
+        members[position].pk = pk
+    try:
+        with transaction.atomic():
+            write(Member, [members[position] for position in standing])
+    except IntegrityError:
+        # Another transaction saved one of these login IDs or emails after the batch's check: each row then goes
+        # through member_create, whose INSERT reports such a clash under its field.
+        for position in standing:
+            try:
+                members[position] = services.member_create(password=None, **rows[position])
+            except ValidationError as error:
+                refused[position] = error.error_dict
     return [None if position in refused else member for position, member in enumerate(members)], refused
 
 

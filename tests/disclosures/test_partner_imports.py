@@ -245,3 +245,29 @@ def test_a_drawn_login_id_never_repeats_a_saved_one(source, officer, monkeypatch
     # then
     assert Member.objects.by_email("member0@hangyeol-it.co.kr").get().login_id == "member0_00008"
     assert Member.objects.by_email("member1@hangyeol-it.co.kr").get().login_id == "member1_00007"
+
+
+def test_a_member_saved_by_another_import_after_the_batch_check_is_a_reported_row_not_a_server_error(
+        source, officer, monkeypatch):
+    # given: another transaction saves the same person between the batch's check and its write
+    from members import bulk
+
+    checked = bulk.batch_errors
+
+    def check_then_race(model, instances, *args, **kwargs):
+        found = checked(model, instances, *args, **kwargs)
+        if model is Member and not Member.objects.by_email("racer@hangyeol-it.co.kr").exists():
+            member_services.member_create(login_id="racer01", password=None, name="김민준",
+                                          email="racer@hangyeol-it.co.kr")
+        return found
+
+    monkeypatch.setattr(bulk, "batch_errors", check_then_race)
+    text = (HEADER + "김민준,racer@hangyeol-it.co.kr,010-3000-0001,,HG-1\r\n"
+                     "이서연,seoyeon.lee@hangyeol-it.co.kr,010-3000-0002,,HG-2\r\n")
+    # when
+    batch = _import(source, officer, text)
+    # then: the clashing row is skipped and reported under its field; the other row is created
+    assert (batch.created_count, batch.skipped_count) == (1, 1)
+    assert list(batch.report[0]["errors"]) == ["email"]
+    assert Member.objects.by_email("seoyeon.lee@hangyeol-it.co.kr").exists()
+    assert Member.objects.by_email("racer@hangyeol-it.co.kr").get().login_id == "racer01"
