@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -360,11 +361,16 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("members"))
     def members(self, obj: ImportBatch) -> str:
-        rows = obj.rows.order_by("row_number").values_list("row_number", "member_id", "action", "consent_reference")
-        return format_html("<table>{}</table>", format_html_join(
-            "", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
-            [(number, member_link(member_id), ImportedMember.Action(action).label, reference)
-             for number, member_id, action, reference in rows]))
+        rows = obj.rows.order_by("row_number").values_list("row_number", "member_id", "action", "consent_reference",
+                                                            "invited_at")
+        header = format_html("<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", _("row"),
+                             _("member"), _("action"), _("partner's consent reference"), _("invited at"))
+        return format_html("<table>{}{}</table>", header, format_html_join(
+            "", "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            [(number, member_link(member_id), ImportedMember.Action(action).label, reference,
+              date_format(timezone.localtime(invited), "DATETIME_FORMAT") if invited
+              else (_("not yet sent") if action == ImportedMember.Action.CREATED else "—"))
+             for number, member_id, action, reference, invited in rows]))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("disclosures.add_importbatch")

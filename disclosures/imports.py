@@ -11,11 +11,11 @@ from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -119,15 +119,35 @@ def _row_values(names: list[str], row: list[str]) -> tuple[dict[str, Any], dict[
     return values, errors
 
 
-def _invite(member_id: int, base_url: str) -> None:
-    """Email a new member a link to set their password (Django's password-reset token), after commit."""
-    member = Member.objects.get(pk=member_id)
+# Invitations sent by one task run (one mail connection); the task runs again for the rest.
+INVITE_BATCH = 200
+
+
+def invitations_send(*, batch_id: int, base_url: str, limit: int = INVITE_BATCH) -> tuple[int, bool]:
+    """Email up to `limit` members the import created, and not yet invited, a link to set their password
+    (Django's password-reset token), over one mail connection; each is marked invited in the same
+    transaction. Rows another run holds are skipped (two runs never send the same invitation at once); a
+    failed send marks none of the run, which is sent again (at least once). Returns (sent, more to send)."""
+    with transaction.atomic():
+        rows = list(ImportedMember.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(batch_id=batch_id, action=ImportedMember.Action.CREATED, invited_at__isnull=True)
+                    .exclude(member__status=Member.Status.WITHDRAWN)
+                    .select_related("member").order_by("pk")[: limit + 1])
+        more, rows = len(rows) > limit, rows[:limit]
+        messages = [_invitation(row.member, base_url) for row in rows]
+        if messages:
+            get_connection().send_messages(messages)
+            ImportedMember.objects.filter(pk__in=[row.pk for row in rows]).update(invited_at=timezone.now())
+    return len(messages), more
+
+
+def _invitation(member: Member, base_url: str) -> EmailMessage:
     link = base_url.rstrip("/") + reverse("disclosures:invitation", kwargs={
         "uidb64": urlsafe_base64_encode(force_bytes(member.pk)), "token": default_token_generator.make_token(member)})
     with translation.override("ko"):
         subject = _("Your learning account is ready: set your password")
         body = render_to_string("disclosures/invitation_email.txt", {"member": member, "link": link})
-    send_mail(subject, body, None, [member.email])
+    return EmailMessage(subject, body, None, [member.email])
 
 
 # Rows created together: each batch's new members are checked and written at once (members.bulk).
@@ -167,9 +187,11 @@ def partner_import(*, source: Source, content: bytes, filename: str, actor: Memb
     batch.updated_count = len(imported) - batch.created_count
     batch.skipped_count, batch.report = len(report), report
     batch.save(update_fields=["created_count", "updated_count", "skipped_count", "report"])
-    for row in imported:
-        if row.action == ImportedMember.Action.CREATED:
-            transaction.on_commit(lambda member_id=row.member_id: _invite(member_id, base_url))
+    if batch.created_count:
+        # The invitations leave from a worker, after commit: a big file's mails do not hold the officer's request.
+        from disclosures.tasks import send_invitations
+
+        transaction.on_commit(lambda: send_invitations.delay(batch.pk, base_url))
     return batch
 
 

@@ -346,6 +346,8 @@ class ImportedMember(models.Model):
     row_number = models.PositiveIntegerField(_("row"))
     consent_reference = models.CharField(_("partner's consent reference"), max_length=100)
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    # When the invitation to set a password left (created members only); empty until the task sends it.
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("imported member")

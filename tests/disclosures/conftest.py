@@ -5,7 +5,8 @@ import pytest
 from consents.loading import policy_load
 from consents.models import ConsentItem
 from consents.services import consent_grant
-from disclosures.models import Recipient
+from disclosures.models import Recipient, Source
+from disclosures.services import registry_entry_save
 from members import services as member_services
 from members.models import Member, PaymentMethod
 from tests.members.factories import CourseFactory, MemberFactory, valid_rrn
@@ -52,3 +53,10 @@ def enrol(member: Member, course, *, rrn: bool = True) -> None:
     member_services.enrollment_create(member=member, course=course, started_on=datetime.date(2026, 3, 2),
                                       ended_on=datetime.date(2026, 4, 30), payment_method=PaymentMethod.CREDIT_CARD,
                                       applied_ip="203.0.113.9", rrn=valid_rrn() if rrn else None)
+
+
+@pytest.fixture
+def source(officer):
+    """A partner company whose members' data is imported (policy §1 수집방법)."""
+    return registry_entry_save(entry=Source(name="(주)한결정보기술 인재개발원", consent_method="입과 신청서 서면 동의",
+                                            active_from=datetime.date(2024, 1, 1)), actor=officer)

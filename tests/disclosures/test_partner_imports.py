@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from disclosures.imports import partner_import
-from disclosures.models import ImportBatch, ImportedMember, Source
+from disclosures.models import ImportBatch, ImportedMember
 from disclosures.selectors import member_sources
-from disclosures.services import registry_entry_save
+from disclosures.tasks import send_invitations
 from members import services as member_services
 from members.models import Member
 
@@ -21,22 +21,21 @@ GOOD = ("이름,이메일,휴대전화번호,회사명,생년월일,동의참조
         "이서연,seoyeon.lee@hangyeol-it.co.kr,010-2000-5678,한결정보기술,1992-11-03,HG-2026-0002\r\n")
 
 
-@pytest.fixture
-def source(officer):
-    return registry_entry_save(entry=Source(name="(주)한결정보기술 인재개발원", consent_method="입과 신청서 서면 동의",
-                                            active_from=datetime.date(2024, 1, 1)), actor=officer)
-
-
 def _import(source, officer, text: str, encoding: str = "utf-8", **kwargs) -> ImportBatch:
     return partner_import(source=source, content=text.encode(encoding), filename="members.csv", actor=officer,
                           base_url="https://learn.example.com/", **kwargs)
 
 
+def _invite(batch: ImportBatch) -> dict:
+    """The invitation task, run here as the worker runs it (tests/members/test_worker.py runs one for real)."""
+    return send_invitations.apply(args=(batch.pk, "https://learn.example.com/")).get()
+
+
 def test_an_import_creates_members_through_the_service_and_records_source_batch_and_consent_reference(
-        source, officer, mailoutbox, django_capture_on_commit_callbacks):
+        source, officer, mailoutbox):
     # when
-    with django_capture_on_commit_callbacks(execute=True):
-        batch = _import(source, officer, GOOD)
+    batch = _import(source, officer, GOOD)
+    _invite(batch)
     # then
     assert (batch.created_count, batch.updated_count, batch.skipped_count) == (2, 0, 0)
     member = Member.objects.by_email("minjun.kim@hangyeol-it.co.kr").get()
@@ -46,25 +45,57 @@ def test_an_import_creates_members_through_the_service_and_records_source_batch_
     origin = member_sources(member.pk).get()
     assert (origin.source, origin.batch, origin.consent_reference, origin.row_number) == (source, batch,
                                                                                        "HG-2026-0001", 2)
-    # and each new member is invited to set a password, after commit
+    # and each new member is invited to set a password, and the row says when
     assert len(mailoutbox) == 2
     assert mailoutbox[0].to == ["minjun.kim@hangyeol-it.co.kr"]
     assert member.login_id in mailoutbox[0].body
+    assert member_sources(member.pk).get().invited_at is not None
 
 
-def test_no_invitation_leaves_before_the_import_commits(source, officer, mailoutbox,
-                                                        django_capture_on_commit_callbacks):
+def test_no_invitation_leaves_before_the_import_commits_and_one_task_sends_them_all(
+        source, officer, mailoutbox, django_capture_on_commit_callbacks):
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        batch = _import(source, officer, _file(30))
+    # then: nothing is sent inside the import's transaction; one task is queued for the whole file, on commit
+    assert mailoutbox == []
+    assert len(callbacks) == 1
+    assert ImportedMember.objects.filter(invited_at__isnull=False).count() == 0
+    # and the task sends each invitation once, however often it runs
+    assert _invite(batch) == {"sent": 30, "more": False}
+    assert _invite(batch) == {"sent": 0, "more": False}
+    assert len(mailoutbox) == 30
+    assert sorted(mail.to[0] for mail in mailoutbox) == sorted(f"member{n}@hangyeol-it.co.kr" for n in range(30))
+    assert ImportedMember.objects.filter(invited_at__isnull=True).count() == 0
+
+
+def test_invitations_go_in_bounded_runs_and_skip_a_member_who_left(source, officer, mailoutbox):
+    # given: 5 created members, one of whom left before the invitations went
+    from disclosures.imports import invitations_send
+
+    batch = _import(source, officer, _file(5))
+    gone = Member.objects.by_email("member4@hangyeol-it.co.kr").get()
+    Member.objects.filter(pk=gone.pk).update(status="withdrawn", withdrawn_at=datetime.datetime.now(datetime.UTC))
+    # when / then: two at a time, until none is left
+    runs = [invitations_send(batch_id=batch.pk, base_url="https://x/", limit=2) for _ in range(3)]
+    assert runs == [(2, True), (2, False), (0, False)]
+    assert len(mailoutbox) == 4
+    assert "member4@hangyeol-it.co.kr" not in [mail.to[0] for mail in mailoutbox]
+
+
+def test_an_import_that_creates_nobody_queues_no_invitation(source, officer, django_capture_on_commit_callbacks):
+    member_services.member_create(login_id="minjun01", password=None, name="김민준",
+                                  email="minjun.kim@hangyeol-it.co.kr")
+    member_services.member_create(login_id="seoyeon01", password=None, name="이서연",
+                                  email="seoyeon.lee@hangyeol-it.co.kr")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _import(source, officer, GOOD)
-    assert mailoutbox == []
-    assert len(callbacks) == 2
+    assert callbacks == []
 
 
-def test_the_invitation_link_sets_the_password_once(client, source, officer, mailoutbox,
-                                                    django_capture_on_commit_callbacks):
+def test_the_invitation_link_sets_the_password_once(client, source, officer, mailoutbox):
     # given
-    with django_capture_on_commit_callbacks(execute=True):
-        _import(source, officer, GOOD)
+    _invite(_import(source, officer, GOOD))
     link = re.search(r"https://learn\.example\.com(/accounts/invitation/\S+)", mailoutbox[0].body).group(1)
     # when: Django's flow moves the token into the session, then the form is posted
     form_url = client.get(link).url
@@ -271,3 +302,17 @@ def test_a_member_saved_by_another_import_after_the_batch_check_is_a_reported_ro
     assert list(batch.report[0]["errors"]) == ["email"]
     assert Member.objects.by_email("seoyeon.lee@hangyeol-it.co.kr").exists()
     assert Member.objects.by_email("racer@hangyeol-it.co.kr").get().login_id == "racer01"
+
+
+def test_the_import_page_says_in_korean_whether_each_invitation_has_left(client, source, officer):
+    # given
+    batch = _import(source, officer, GOOD)
+    client.force_login(officer)
+    url = f"/admin/disclosures/importbatch/{batch.pk}/change/"
+    # when / then
+    before = client.get(url, headers={"accept-language": "ko"}).content.decode()
+    assert before.count("아직 보내지 않음") == 2
+    _invite(batch)
+    after = client.get(url, headers={"accept-language": "ko"}).content.decode()
+    assert "초대 메일 발송 시각" in after
+    assert "아직 보내지 않음" not in after
