@@ -354,7 +354,8 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("skipped rows"))
     def skipped_rows(self, obj: ImportBatch) -> str:
-        rows = [(entry["row"], "; ".join(f"{name}: {' '.join(messages)}" for name, messages in entry["errors"].items()))
+        # Each message names its field in the reader's words; the report's keys are the code's field names.
+        rows = [(entry["row"], " ".join(message for messages in entry["errors"].values() for message in messages))
                 for entry in obj.report]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)) \
             if rows else "-"

@@ -329,7 +329,7 @@ class ImportBatch(models.Model):
         ordering = ["-imported_at"]
 
     def __str__(self) -> str:
-        return f"{self.source} {self.imported_at:%Y-%m-%d %H:%M}"
+        return f"{self.source} {timezone.localtime(self.imported_at):%Y-%m-%d %H:%M}"
 
 
 class ImportedMember(models.Model):

@@ -316,3 +316,24 @@ def test_the_import_page_says_in_korean_whether_each_invitation_has_left(client,
     after = client.get(url, headers={"accept-language": "ko"}).content.decode()
     assert "초대 메일 발송 시각" in after
     assert "아직 보내지 않음" not in after
+
+
+def test_the_import_page_reports_skipped_rows_in_korean_and_its_title_in_local_time(client, source, officer):
+    # given: an import at 10:51 UTC, 19:51 in Seoul, with a refused mobile number
+    import time_machine
+
+    text = HEADER + "박지훈,jihoon.park@hangyeol-it.co.kr,010-99,,HG-2\r\n"
+    from django.utils import translation
+
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 10, 51, tzinfo=datetime.UTC)), \
+            translation.override("ko"):  # the officer's request: the report is worded in its language
+        batch = _import(source, officer, text)
+    client.force_login(officer)
+    # when
+    page = client.get(f"/admin/disclosures/importbatch/{batch.pk}/change/",
+                      headers={"accept-language": "ko"}).content.decode()
+    # then: the message names the field in Korean; the code's field name is not shown
+    skipped = re.search(r"<tr><th>2</th><td>(.*?)</td></tr>", page, re.S).group(1)
+    assert skipped.startswith("휴대전화번호")
+    assert "mobile" not in skipped
+    assert str(batch).endswith("2026-11-29 19:51")
