@@ -216,3 +216,9 @@ def test_the_archive_list_filters_by_when_destruction_is_due_and_by_source(clien
                for record in records)
     # and a value no choice offers shows the list unfiltered rather than an error
     assert korean(client, "/admin/retention/archivedrecord/?due=yesterday")
+
+
+def test_a_read_only_list_is_titled_in_plain_korean(client):
+    # Django's Korean catalogue titles a list the user may only view "보기위한 1분리 보관 기록 를(을) 선택".
+    page = korean(client, "/admin/retention/archivedrecord/")
+    assert "<h1>조회할 분리 보관 기록 선택</h1>" in page
