@@ -337,3 +337,27 @@ def test_the_import_page_reports_skipped_rows_in_korean_and_its_title_in_local_t
     assert skipped.startswith("휴대전화번호")
     assert "mobile" not in skipped
     assert str(batch).endswith("2026-11-29 19:51")
+
+
+def test_a_staff_member_who_may_only_view_imports_cannot_import_and_reads_them(client, source,
+                                                                                                officer):
+    # given: a clerk with the view permission on imports only, and an import made by the officer
+    from django.contrib.auth.models import Permission
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    batch = _import(source, officer, GOOD)
+    clerk = member_services.member_create(login_id="clerk01", password=None, name="박서준",
+                                          email="clerk@alpaco.co.kr", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_importbatch"))
+    client.force_login(clerk)
+    # when: the clerk posts a file, and reads the import
+    upload = SimpleUploadedFile("members.csv", _file(3).encode(), content_type="text/csv")
+    posted = client.post("/admin/disclosures/importbatch/add/", {"source": source.pk, "file": upload,
+                                                                 "encoding": "auto"})
+    page = client.get(f"/admin/disclosures/importbatch/{batch.pk}/change/", headers={"accept-language": "ko"})
+    # then: nothing imported; the import is shown read-only
+    assert posted.status_code == 302
+    assert ImportBatch.objects.count() == 1
+    assert not Member.objects.by_email("member0@hangyeol-it.co.kr").exists()
+    assert page.status_code == 200
+    assert "아직 보내지 않음" in page.content.decode()

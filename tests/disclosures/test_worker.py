@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from config.celery import app
 from disclosures.imports import partner_import
 from disclosures.models import ImportedMember
 from disclosures.tasks import send_invitations
@@ -23,6 +24,7 @@ def test_the_invitations_of_an_import_are_sent_by_a_real_worker_once(worker_queu
     text = "이름,이메일,동의참조번호\r\n" + "".join(f"김민준,worker{n}@hangyeol-it.co.kr,HG-{n}\r\n" for n in range(6))
     batch = partner_import(source=source, content=text.encode(), filename="members.csv", actor=officer,
                            base_url="https://learn.example.com/")
+    app.control.purge()  # the import's own task, queued on commit to the default queue no test worker reads
     assert ImportedMember.objects.filter(batch=batch, invited_at__isnull=True).count() == 6
     # when: the task goes through Redis to the worker, twice
     first = send_invitations.apply_async(args=(batch.pk, "https://learn.example.com/"), queue=worker_queue)
