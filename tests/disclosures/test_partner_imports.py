@@ -339,8 +339,7 @@ def test_the_import_page_reports_skipped_rows_in_korean_and_its_title_in_local_t
     assert str(batch).endswith("2026-11-29 19:51")
 
 
-def test_a_staff_member_who_may_only_view_imports_cannot_import_and_reads_them(client, source,
-                                                                                                officer):
+def test_a_staff_member_who_may_only_view_imports_cannot_import_and_reads_them(client, source, officer):
     # given: a clerk with the view permission on imports only, and an import made by the officer
     from django.contrib.auth.models import Permission
     from django.core.files.uploadedfile import SimpleUploadedFile
