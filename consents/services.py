@@ -25,7 +25,7 @@ from consents.models import (
 from consents.texts import consent_text, consent_text_hashes, sha256
 from members import services as member_services
 from members import validators
-from members.bulk import copy_rows
+from members.bulk import copy_rows_keys_checked
 from members.models import Member
 from members.registry import registry
 
@@ -333,6 +333,6 @@ def consents_import(*, members: list[Member], channel: str = Channel.IMPORT, see
                 yield (member.pk, item_id, version.pk, granted, member.date_joined, channel, None, "",
                        text_ids[item_id])
 
-    # Evidence written like consent_record writes it, one COPY for the batch (members/bulk.py).
-    return copy_rows(ConsentRecord, ["member_id", "item_id", "policy_version_id", "granted", "recorded_at",
+    # Evidence written like consent_record writes it, one COPY for the batch, its keys checked once (members/bulk.py).
+    return copy_rows_keys_checked(ConsentRecord, ["member_id", "item_id", "policy_version_id", "granted", "recorded_at",
                                      "channel", "ip", "user_agent", "text_id"], rows())

@@ -216,6 +216,47 @@ def copy_rows(model: type[models.Model], attnames: Sequence[str], rows: Iterable
     return written
 
 
+def copy_rows_keys_checked(model: type[models.Model], attnames: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """copy_rows for a batch whose foreign keys are checked once for the batch, not once per row.
+
+    PostgreSQL checks a foreign key row by row (a query that finds the referenced row and locks it FOR KEY SHARE,
+    about 5 µs a key; 12 consent records of 4 keys each are a fifth of what a demo member costs). Here each key's
+    referenced rows are found and locked the same way with one SELECT for the batch; a value that is not there
+    raises IntegrityError, naming the key, before anything is written. Then, where this connection may (a
+    superuser) and the table has no trigger of its own on INSERT, the COPY runs with session_replication_role
+    set to replica for that statement only, which skips the per-row checks already made; elsewhere they run as
+    usual. Only inside a transaction, which holds the locks until the rows are committed."""
+    rows = list(rows)
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or not rows:
+        return copy_rows(model, attnames, rows)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for position, name in enumerate(attnames):
+            field = model._meta.get_field(name)
+            if not field.is_relation:
+                continue
+            wanted = {row[position] for row in rows} - {None}
+            target = field.target_field
+            cursor.execute(f"SELECT {connection.ops.quote_name(target.column)} "
+                           f"FROM {connection.ops.quote_name(target.model._meta.db_table)} "
+                           f"WHERE {connection.ops.quote_name(target.column)} = ANY(%s) FOR KEY SHARE", [list(wanted)])
+            missing = wanted - {value for (value,) in cursor.fetchall()}
+            if missing:
+                raise IntegrityError(f"{model._meta.db_table}.{field.column}: {len(missing)} value(s) not present "
+                                     f"in {target.model._meta.db_table}, e.g. {sorted(missing, key=str)[0]!r}")
+        cursor.execute("SELECT current_setting('session_replication_role'), "
+                       "current_setting('is_superuser') = 'on' AND NOT EXISTS (SELECT 1 FROM pg_trigger "
+                       f"WHERE tgrelid = '{table}'::regclass AND NOT tgisinternal AND tgtype & 4 <> 0)")
+        role, skip_row_checks = cursor.fetchone()
+        if not skip_row_checks:
+            return copy_rows(model, attnames, rows)
+        with transaction.atomic():  # a failed COPY takes the setting back with its savepoint
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            written = copy_rows(model, attnames, rows)
+            cursor.execute("SELECT set_config('session_replication_role', %s, true)", [role])
+    return written
+
+
 def _member_checked(number: int, row: Mapping[str, Any], password_hash: str | None,
                     pk: int | None = None) -> tuple[Member, dict[str, list]]:
     """One row's member, normalised and validated like member_create (inside a batch), and its errors."""

@@ -1,14 +1,21 @@
 """Demo members get the required consents and a realistic mix of optional ones, in bulk (channel import)."""
 
+import datetime
+
+import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from consents import selectors
-from consents.models import ConsentItem, ConsentRecord
-from members.models import Member
+from consents.models import ConsentItem, ConsentRecord, PolicyVersion
+from consents.services import consents_import
+from members import services
+from members.bulk import copy_rows_keys_checked
+from members.models import Member, PaymentMethod, SensitiveIdentifier, SensitiveIdentifierBasis
 from members.signals import members_bulk_created
+from tests.members.factories import CourseFactory, MemberFactory, valid_rrn
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +37,74 @@ def test_demo_data_records_every_required_consent_and_a_mix_of_optional_ones(pol
     assert sum(optional_shares) > 0
 
 
-def test_the_records_of_a_batch_are_written_in_a_few_queries(policy):
+def test_the_records_of_a_batch_are_written_in_a_few_queries_whatever_its_size(policy):
     # given
-    call_command("demo_data", members=5, verbosity=0)
-    batch = list(Member.objects.filter(is_staff=False))
-    ConsentRecord.objects.filter(member__in=batch).count()
-    # when
-    from consents.services import consents_import
+    call_command("demo_data", members=50, verbosity=0)
+    members = list(Member.objects.filter(is_staff=False).order_by("pk"))
+    counts = {}
+    for size in (5, 45):
+        # when
+        with CaptureQueriesContext(connection) as queries:
+            written = consents_import(members=members[:size] if size == 5 else members[5:])
+        counts[size] = len(queries)
+        # then
+        assert written == size * ConsentItem.objects.count()
+    # the keys are checked with a query each, for the batch: no query per row or per record
+    assert counts[5] == counts[45] <= 14
 
-    with CaptureQueriesContext(connection) as queries:
-        written = consents_import(members=batch)
-    # then
-    assert written == 5 * ConsentItem.objects.count()
-    assert len(queries) <= 5
+
+def test_a_record_whose_member_is_not_saved_is_refused_and_nothing_of_the_batch_is_written(policy):
+    # given a batch in which one member was never saved
+    call_command("demo_data", members=3, verbosity=0)
+    batch = [*Member.objects.filter(is_staff=False), Member(pk=987_654_321, login_id="ghost")]
+    before = ConsentRecord.objects.count()
+    # when / then: the batch's check names the key, as the database's own check would refuse the row
+    with pytest.raises(IntegrityError, match="member_id"), transaction.atomic():
+        consents_import(members=batch)
+    assert ConsentRecord.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rows_a_batch_points_at_stay_locked_until_it_commits(policy):
+    # given another connection to the same database
+    settings = connection.settings_dict
+    other = psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"] or None,
+                            port=settings["PORT"] or None, password=settings["PASSWORD"] or None, autocommit=True)
+    try:
+        call_command("demo_data", members=2, verbosity=0)
+        version = PolicyVersion.objects.current()
+        with transaction.atomic():
+            # when the batch's records are written but not yet committed
+            consents_import(members=list(Member.objects.filter(is_staff=False)))
+            # then the policy version they point at cannot be taken from under them (as PostgreSQL's per-row check
+            # would lock it, FOR KEY SHARE)
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("SELECT 1 FROM consents_policyversion WHERE id = %s FOR UPDATE NOWAIT", [version.pk])
+            # and only that statement skipped the per-row checks
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW session_replication_role")
+                assert cursor.fetchone()[0] == "origin"
+        other.execute("SELECT 1 FROM consents_policyversion WHERE id = %s FOR UPDATE NOWAIT", [version.pk])
+        # and every record points at rows that are there
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM consents_consentrecord r LEFT JOIN members_member m "
+                           "ON m.id = r.member_id WHERE m.id IS NULL")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        other.close()
+
+
+def test_a_table_with_a_trigger_of_its_own_keeps_it_when_written_in_bulk():
+    # given a 주민등록번호 held for an SME core-job course
+    member = MemberFactory()
+    services.enrollment_create(member=member, course=CourseFactory(is_sme_core_job=True),
+                               started_on=datetime.date(2026, 3, 2), ended_on=datetime.date(2026, 4, 30),
+                               payment_method=PaymentMethod.CORPORATE_INVOICE, rrn=valid_rrn())
+    identifier = SensitiveIdentifier.objects.get(member=member)
+    # when a basis that does not fit a 주민등록번호 is written in bulk, then the table's trigger still refuses it
+    with pytest.raises(IntegrityError, match="does not fit"), transaction.atomic():
+        copy_rows_keys_checked(SensitiveIdentifierBasis, ["identifier_id", "legal_basis", "recorded_at"],
+                               [(identifier.pk, "naeil_card_application", datetime.datetime.now(datetime.UTC))])
 
 
 def test_without_a_loaded_policy_the_receiver_writes_nothing(db):
