@@ -1,6 +1,7 @@
 """Demo members get the required consents and a realistic mix of optional ones, in bulk (channel import)."""
 
 import datetime
+import uuid
 
 import psycopg
 import pytest
@@ -112,3 +113,26 @@ def test_without_a_loaded_policy_the_receiver_writes_nothing(db):
     assert ConsentRecord.objects.count() == 0
     members_bulk_created.send(sender=Member, members=list(Member.objects.all()), channel="import")
     assert ConsentRecord.objects.count() == 0
+
+
+def test_a_user_who_may_not_skip_the_per_row_checks_writes_the_same_records_with_them(policy):
+    # given demo members, and this transaction running as a role that is no superuser
+    call_command("demo_data", members=3, verbosity=0)
+    members = list(Member.objects.filter(is_staff=False))
+    role = f"pb_test_clerk_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOSUPERUSER")  # undone with the test's transaction
+        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"SET LOCAL ROLE {role}")
+        cursor.execute("SHOW is_superuser")
+        assert cursor.fetchone()[0] == "off"
+        # when
+        written = consents_import(members=members)
+        # then the records are written, with the server's own check of each key, and still refused for a member
+        # that is not there
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+        assert written == 3 * ConsentItem.objects.count()
+        with pytest.raises(IntegrityError, match="member_id"), transaction.atomic():
+            consents_import(members=[Member(pk=987_654_321, login_id="ghost")])
+        cursor.execute("RESET ROLE")
