@@ -216,6 +216,19 @@ def copy_rows(model: type[models.Model], attnames: Sequence[str], rows: Iterable
     return written
 
 
+def row_checks_skippable(model: type[models.Model]) -> bool:
+    """Whether copy_rows_keys_checked may skip PostgreSQL's per-row foreign-key checks for `model`: only a
+    superuser may set session_replication_role, and a table with a trigger of its own on INSERT (a rule the
+    database enforces, such as members_identifier_basis_fits_kind) always keeps its checks."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('is_superuser') = 'on' AND NOT EXISTS (SELECT 1 FROM pg_trigger "
+                       "WHERE tgrelid = %s::regclass AND NOT tgisinternal AND tgtype & 4 <> 0)",
+                       [connection.ops.quote_name(model._meta.db_table)])
+        return cursor.fetchone()[0]
+
+
 def copy_rows_keys_checked(model: type[models.Model], attnames: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """copy_rows for a batch whose foreign keys are checked once for the batch, not once per row.
 
@@ -229,7 +242,6 @@ def copy_rows_keys_checked(model: type[models.Model], attnames: Sequence[str], r
     rows = list(rows)
     if connection.vendor != "postgresql" or not connection.in_atomic_block or not rows:
         return copy_rows(model, attnames, rows)
-    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         for position, name in enumerate(attnames):
             field = model._meta.get_field(name)
@@ -244,12 +256,10 @@ def copy_rows_keys_checked(model: type[models.Model], attnames: Sequence[str], r
             if missing:
                 raise IntegrityError(f"{model._meta.db_table}.{field.column}: {len(missing)} value(s) not present "
                                      f"in {target.model._meta.db_table}, e.g. {sorted(missing, key=str)[0]!r}")
-        cursor.execute("SELECT current_setting('session_replication_role'), "
-                       "current_setting('is_superuser') = 'on' AND NOT EXISTS (SELECT 1 FROM pg_trigger "
-                       f"WHERE tgrelid = '{table}'::regclass AND NOT tgisinternal AND tgtype & 4 <> 0)")
-        role, skip_row_checks = cursor.fetchone()
-        if not skip_row_checks:
+        if not row_checks_skippable(model):
             return copy_rows(model, attnames, rows)
+        cursor.execute("SHOW session_replication_role")
+        role = cursor.fetchone()[0]
         with transaction.atomic():  # a failed COPY takes the setting back with its savepoint
             cursor.execute("SET LOCAL session_replication_role = replica")
             written = copy_rows(model, attnames, rows)

@@ -13,7 +13,7 @@ from consents import selectors
 from consents.models import ConsentItem, ConsentRecord, PolicyVersion
 from consents.services import consents_import
 from members import services
-from members.bulk import copy_rows_keys_checked
+from members.bulk import copy_rows_keys_checked, row_checks_skippable
 from members.models import Member, PaymentMethod, SensitiveIdentifier, SensitiveIdentifierBasis
 from members.signals import members_bulk_created
 from tests.members.factories import CourseFactory, MemberFactory, valid_rrn
@@ -126,6 +126,7 @@ def test_a_user_who_may_not_skip_the_per_row_checks_writes_the_same_records_with
         cursor.execute(f"SET LOCAL ROLE {role}")
         cursor.execute("SHOW is_superuser")
         assert cursor.fetchone()[0] == "off"
+        assert not row_checks_skippable(ConsentRecord)
         # when
         written = consents_import(members=members)
         # then the records are written, with the server's own check of each key, and still refused for a member
@@ -136,3 +137,10 @@ def test_a_user_who_may_not_skip_the_per_row_checks_writes_the_same_records_with
         with pytest.raises(IntegrityError, match="member_id"), transaction.atomic():
             consents_import(members=[Member(pk=987_654_321, login_id="ghost")])
         cursor.execute("RESET ROLE")
+
+
+def test_only_a_table_without_a_trigger_of_its_own_may_skip_the_per_row_checks(db):
+    # the suite runs as a superuser
+    assert row_checks_skippable(ConsentRecord)
+    # members_identifier_basis_fits_kind is a rule the database enforces on each basis row
+    assert not row_checks_skippable(SensitiveIdentifierBasis)
