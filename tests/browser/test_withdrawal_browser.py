@@ -31,7 +31,9 @@ def page(asked, live_server, monkeypatch):
                                               args=["--no-sandbox", "--disable-background-networking"])
         yield chromium.new_page(locale="ko-KR")
         chromium.close()
-    connections.close_all()
+        # The test's ORM calls ran inside Playwright's loop, on a connection of their own: closed here, inside it.
+        # (Closed after the loop, that connection stayed open, and the test database could not be dropped.)
+        connections.close_all()
 
 
 def test_the_officer_withdraws_two_members_in_one_action_with_a_reason(live_server, asked, page):
