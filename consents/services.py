@@ -334,5 +334,5 @@ def consents_import(*, members: list[Member], channel: str = Channel.IMPORT, see
                        text_ids[item_id])
 
     # Evidence written like consent_record writes it, one COPY for the batch, its keys checked once (members/bulk.py).
-    return copy_rows_keys_checked(ConsentRecord, ["member_id", "item_id", "policy_version_id", "granted", "recorded_at",
-                                     "channel", "ip", "user_agent", "text_id"], rows())
+    return copy_rows_keys_checked(ConsentRecord, ["member_id", "item_id", "policy_version_id", "granted",
+                                                  "recorded_at", "channel", "ip", "user_agent", "text_id"], rows())

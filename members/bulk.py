@@ -249,9 +249,8 @@ def copy_rows_keys_checked(model: type[models.Model], attnames: Sequence[str], r
                 continue
             wanted = {row[position] for row in rows} - {None}
             target = field.target_field
-            cursor.execute(f"SELECT {connection.ops.quote_name(target.column)} "
-                           f"FROM {connection.ops.quote_name(target.model._meta.db_table)} "
-                           f"WHERE {connection.ops.quote_name(target.column)} = ANY(%s) FOR KEY SHARE", [list(wanted)])
+            column, table = (connection.ops.quote_name(name) for name in (target.column, target.model._meta.db_table))
+            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s) FOR KEY SHARE", [list(wanted)])
             missing = wanted - {value for (value,) in cursor.fetchall()}
             if missing:
                 raise IntegrityError(f"{model._meta.db_table}.{field.column}: {len(missing)} value(s) not present "
