@@ -25,7 +25,7 @@ from consents.models import (
 from consents.texts import consent_text, consent_text_hashes, sha256
 from members import services as member_services
 from members import validators
-from members.bulk import copy_rows_keys_checked
+from members.bulk import copy_rows_keys_checked, row_clean
 from members.models import Member
 from members.registry import registry
 
@@ -115,10 +115,11 @@ def member_sign_up(*, member_fields: Mapping[str, Any], password: str, decisions
     guardian_errors, needs_guardian = _guardian_errors(member_fields.get("birth_date"), guardian)
     errors |= consent_errors | guardian_errors
     try:
-        with transaction.atomic():
-            member = member_services.member_create(password=password, **member_fields)
-            if errors:
-                raise ValidationError({})
+        # Run even when a consent is refused, so that every field's error is reported at once; a member written
+        # here is rolled back with this service's transaction when anything is wrong.
+        member = member_services.member_create(password=password, **member_fields)
+        if errors:
+            raise ValidationError({})
     except ValidationError as error:
         found = error.error_dict if hasattr(error, "error_dict") else {"__all__": error.error_list}
         raise ValidationError({**found, **errors}) from None
@@ -126,7 +127,7 @@ def member_sign_up(*, member_fields: Mapping[str, Any], password: str, decisions
         guardian_record = GuardianConsent(member=member, guardian_name=guardian["name"].strip(),
                                           guardian_contact=validators.normalize_mobile(guardian["contact"]),
                                           consented_at=now, ip=ip or None)
-        guardian_record.full_clean()
+        row_clean(guardian_record)  # the member was created above, in this transaction: no key to look up
         guardian_record.save()
     _texts_save(texts)
     records = ConsentRecord.objects.bulk_create([
@@ -150,7 +151,8 @@ def consent_change(*, member: Member, item: ConsentItem, granted: bool, channel:
     if version is None:
         raise ValidationError(_("No privacy policy is in force yet."))
     # Lock the member row so two simultaneous changes cannot both see the old state.
-    Member.objects.select_for_update().filter(pk=member.pk).first()
+    if Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).first() is None:
+        raise ValidationError({"member": [_("Member: this member no longer exists.")]})
     latest = selectors.current_consents([member.pk], codes=[item.code]).get(member.pk, {}).get(item.code)
     if (latest is not None and latest.granted == granted) or (latest is None and not granted):
         return None
@@ -158,7 +160,9 @@ def consent_change(*, member: Member, item: ConsentItem, granted: bool, channel:
     _texts_save({sha256(text): text})
     record = ConsentRecord(member=member, item=item, policy_version=version, granted=granted, recorded_at=at,
                            channel=channel, ip=ip or None, user_agent=user_agent[:300], text_id=sha256(text))
-    record.full_clean()
+    # Its keys need no lookup: the member is locked above, the version was read and the text written in this
+    # transaction, and the item is the caller's; the database's own constraints still hold them.
+    row_clean(record)
     record.save()
     if item.is_marketing:
         marketing_result_notices(member=member, records=[record])

@@ -26,6 +26,7 @@ from disclosures.models import (
     RegistryChange,
     Source,
 )
+from members.bulk import row_clean
 from members.masking import MASKS, SECRET
 from members.models import Member
 from members.registry import registry
@@ -68,7 +69,7 @@ def restriction_open(*, member: Member, kind: str, reason: str = "", actor: Memb
     """Policy §7: from a correction (or processing-stop) request until it is closed, the member's data is not
     provided to anyone."""
     restriction = ProcessingRestriction(member=member, kind=kind, reason=reason.strip(), opened_by=actor)
-    restriction.full_clean()
+    row_clean(restriction)  # the member and the actor are the caller's saved rows; no lookup of either
     restriction.save()
     return restriction
 

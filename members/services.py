@@ -273,13 +273,17 @@ def unusable_password() -> str:
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
-@transaction.atomic
 def member_create(*, login_id: str, password: str | None, name: str, email: str, is_staff: bool = False,
                   is_superuser: bool = False, rrn: str | None = None, rrn_legal_basis: str | None = None,
                   rrn_reissued: bool = False, **fields: Any) -> Member:
     """Create a member; every field is validated first and nothing is saved when any is wrong.
 
     A 주민등록번호 is accepted only with its legal basis from policy §1 (PIPA §24-2).
+
+    Validation writes nothing, so it runs before any transaction or savepoint is opened: a refused sign-up sends
+    no statement at all where the INSERT checks login ID and email itself. A member alone is one INSERT, atomic
+    by itself (its own transaction, or a part of the caller's that leaves it usable when it writes nothing); a
+    member with an identifier is written in a transaction (a savepoint inside the caller's).
     """
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
@@ -308,26 +312,35 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
         errors |= identifier_errors
     if errors:
         raise ValidationError(errors)
-    if checked_by_insert:
-        member.insert_unless_taken = True
-        using = router.db_for_write(Member, instance=member)
-        connection = transaction.get_connection(using)
-        doomed = connection.needs_rollback  # what the caller's transaction was before this INSERT
-        try:
-            member.save()
-        except MemberTaken as taken:
-            # save() marks the transaction for rollback on any exception; this one came from an INSERT that wrote
-            # nothing and failed nothing in the database, so the caller's transaction is as it was before and may
-            # go on. (Outside a transaction, save()'s own has already ended.) The SELECT names the field that
-            # clashed.
-            if connection.in_atomic_block:
-                transaction.set_rollback(doomed, using=using)
-            raise ValidationError(_add_database_errors(member, {}, exclude=set()) or _(
-                "This record clashes with one saved a moment ago; please try again.")) from taken
-        finally:
-            member.insert_unless_taken = False
-    _save(None if checked_by_insert else member, identifier, basis, keys=RRN_KEYS)
+    if checked_by_insert and identifier is None:
+        _insert_unless_taken(member)
+        return member
+    with transaction.atomic():
+        if checked_by_insert:
+            _insert_unless_taken(member)
+        _save(None if checked_by_insert else member, identifier, basis, keys=RRN_KEYS)
     return member
+
+
+def _insert_unless_taken(member: Member) -> None:
+    """The member's one INSERT, which writes nothing when its login ID or email is taken; that clash is reported
+    under its field, and a caller's transaction is left as it was before (the INSERT failed nothing)."""
+    member.insert_unless_taken = True
+    using = router.db_for_write(Member, instance=member)
+    connection = transaction.get_connection(using)
+    doomed = connection.needs_rollback  # what the caller's transaction was before this INSERT
+    try:
+        member.save()
+    except MemberTaken as taken:
+        # save() marks the transaction for rollback on any exception; this one came from an INSERT that wrote
+        # nothing and failed nothing in the database, so the caller's transaction is as it was before and may
+        # go on. The SELECT names the field that clashed.
+        if connection.in_atomic_block:
+            transaction.set_rollback(doomed, using=using)
+        raise ValidationError(_add_database_errors(member, {}, exclude=set()) or _(
+            "This record clashes with one saved a moment ago; please try again.")) from taken
+    finally:
+        member.insert_unless_taken = False
 
 
 def _unique_checked_by_insert(member: Member) -> bool:
@@ -397,10 +410,12 @@ def sensitive_identifier_correct(*, identifier: SensitiveIdentifier, value: str,
             SensitiveIdentifier(kind=identifier.kind, value=previous)),
     )
     label = IDENTIFIER_LABELS[identifier.kind]
-    errors = _errors_of(identifier, labels={"value": label})
+    # The row is locked above and its member and kind do not change: their key and the one-per-kind rule need no
+    # lookup, nor does the actor (the signed-in officer); the database's constraints still hold all three.
+    errors = _errors_of(identifier, exclude=["member", "kind"], labels={"value": label})
     if len(errors.get("value", [])) > 1:
         errors["value"] = [error for error in errors["value"] if error.code != "max_length"]
-    errors |= _errors_of(correction, exclude=["identifier", "previous_masked"])
+    errors |= _errors_of(correction, exclude=["identifier", "previous_masked", "corrected_by"])
     if "value" not in errors and identifier.value == previous:
         errors["value"] = [_field_error(label, _("the corrected number is the same as the recorded one."),
                                         "identifier_unchanged")]

@@ -1,11 +1,13 @@
 """Consent records are append-only evidence; the current state is the latest record per (member, item)."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from consents import selectors, services
 from consents.models import ConsentRecord
+from members.models import Member
 from tests.consents.factories import sign_up_kwargs
 from tests.members.factories import MemberFactory
 
@@ -90,3 +92,33 @@ def test_a_member_without_any_record_has_no_consent(policy):
     member = MemberFactory()
     assert selectors.current_consents([member.pk]) == {}
     assert services.consent_withdraw(member=member, item=policy["marketing_sms"]) is None
+
+
+def test_a_consent_change_looks_up_no_key_it_already_holds(policy):
+    # given: a member who refused SMS marketing at sign-up
+    member = services.member_sign_up(**sign_up_kwargs())
+    item = policy["marketing_sms"]
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        record = services.consent_grant(member=member, item=item)
+    statements = [q["sql"] for q in captured.captured_queries]
+    # then: the policy in force, the member's lock (its key alone), the latest decision, the text, the record and
+    # its marketing result notice (정보통신망법 §50⑧); no existence check of the member, item, version or text
+    assert [sql.split()[0] for sql in statements] == [
+        "SAVEPOINT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "INSERT", "RELEASE"]
+    assert "consents_marketingnotice" in statements[6]
+    assert statements[2].startswith('SELECT "members_member"."id" AS "pk" FROM')
+    assert "FOR UPDATE" in statements[2]
+    assert (record.granted, record.member_id) == (True, member.pk)
+
+
+def test_a_consent_change_for_a_member_who_no_longer_exists_names_the_member(policy):
+    # given: a member row deleted after it was read (no record points at it)
+    member = MemberFactory()
+    Member.objects.filter(pk=member.pk).delete()
+    # when
+    with pytest.raises(ValidationError) as caught:
+        services.consent_grant(member=member, item=policy["marketing_sms"])
+    # then
+    assert caught.value.message_dict == {"member": ["Member: this member no longer exists."]}
+    assert ConsentRecord.objects.count() == 0

@@ -186,3 +186,21 @@ def test_an_under_14_account_made_without_the_guardians_consent_cannot_log_in_un
     # and once the guardian has consented, the account opens
     GuardianConsent.objects.create(member=child, guardian_name="홍길동", guardian_contact="010-2345-6789")
     assert client.post("/accounts/login/", login).status_code == 302
+
+
+@pytest.mark.parametrize("age", [30, 12])
+def test_a_sign_up_opens_one_savepoint_and_looks_up_no_key_it_has_just_written(policy, age):
+    # given: an adult, or a child of 12 with the guardian's consent
+    today = timezone.localdate()
+    kwargs = sign_up_kwargs(member_fields=member_fields(birth_date=today.replace(year=today.year - age)),
+                            guardian={"name": "김보호", "contact": "010-9999-8888", "consent": True})
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        member = services.member_sign_up(**kwargs)
+    statements = [q["sql"] for q in captured.captured_queries]
+    # then: the service's own savepoint only (none nested for the member), the INSERTs, and no SELECT of a key
+    # (the member, the guardian's member) the sign-up wrote itself
+    assert [sql.split()[0] for sql in statements].count("SAVEPOINT") == 1
+    assert not [sql for sql in statements if sql.startswith("SELECT 1 AS")]
+    assert GuardianConsent.objects.filter(member=member).exists() is (age == 12)
+    assert ConsentRecord.objects.filter(member=member).count() == len(selectors.signup_items())

@@ -199,3 +199,14 @@ def test_a_member_given_by_id_is_provided_like_a_member_object(quality, officer)
     batch = _provide(quality, [member.pk, member], officer)
     assert batch.member_count == 1
 
+
+
+def test_opening_a_restriction_is_one_insert_without_looking_up_the_member_or_the_officer(quality, officer):
+    # given
+    member = consenting_member(quality)
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        restriction = restriction_open(member=member, kind="correction", reason="전화 요청", actor=officer)
+    # then
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SAVEPOINT", "INSERT", "RELEASE"]
+    assert (restriction.member, restriction.opened_by) == (member, officer)

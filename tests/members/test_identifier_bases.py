@@ -9,6 +9,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from members import services
 from members.models import (
@@ -132,6 +133,21 @@ def test_a_correction_changes_the_number_and_records_who_when_why_and_only_the_m
         raw = repr(cursor.fetchall())
     assert RRN not in raw
     assert RRN.replace("-", "") not in raw
+
+
+def test_a_correction_locks_the_row_and_looks_up_neither_the_member_nor_the_officer():
+    # given
+    member, officer = MemberFactory(), MemberFactory(is_staff=True)
+    identifier = services.sensitive_identifier_record(member=member, kind="rrn", value=RRN,
+                                                      legal_basis="sme_core_job")
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        services.sensitive_identifier_correct(identifier=identifier, value=OTHER_RRN, actor=officer, reason="오기 정정")
+    statements = [q["sql"] for q in captured.captured_queries]
+    # then: the row locked, changed and its correction recorded; the member and kind it keeps and the officer
+    # are not looked up again (the database's keys and one-per-kind constraint still hold them)
+    assert [sql.split()[0] for sql in statements] == ["SAVEPOINT", "SELECT", "UPDATE", "INSERT", "RELEASE"]
+    assert "FOR UPDATE" in statements[1]
 
 
 def test_a_correction_needs_a_reason_and_a_different_number():

@@ -5,6 +5,7 @@ import datetime
 import re
 from io import StringIO
 
+import psycopg
 import pytest
 from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from members.admin_lists import EstimatedCountPaginator, result_rows
 from members.demo import Generator
 from members.encryption import BlindIndexField
 from members.models import Course, Enrollment, Member, Payment, PaymentMethod, SensitiveIdentifier
-from tests.members.factories import officer_client
+from tests.members.factories import officer_client, valid_rrn
 
 pytestmark = pytest.mark.django_db
 
@@ -204,9 +205,47 @@ def test_member_create_checks_login_id_and_email_with_its_insert_alone():
         services.member_create(login_id="lean01", password=None, name="김민수", email="lean@example.com",
                                mobile="010-2345-6789")
     statements = [q["sql"] for q in captured.captured_queries]
-    # then: the outer transaction (a savepoint inside the test's) and the INSERT, which skips a clashing row
-    assert [sql.split()[0] for sql in statements] == ["SAVEPOINT", "INSERT", "RELEASE"]
-    assert "ON CONFLICT DO NOTHING" in statements[1]
+    # then: the INSERT alone, which skips a clashing row; no savepoint around it (it writes one row or nothing)
+    assert [sql.split()[0] for sql in statements] == ["INSERT"]
+    assert "ON CONFLICT DO NOTHING" in statements[0]
+
+
+def test_member_create_refused_by_validation_writes_nothing_and_opens_no_savepoint():
+    # when: a wrong mobile number, inside a transaction that goes on afterwards
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured, pytest.raises(ValidationError) as caught:
+            services.member_create(login_id="wrong01", password=None, name="김민수", email="wrong@example.com",
+                                   mobile="011-12")
+        later = services.member_create(login_id="right01", password=None, name="김민수", email="right@example.com")
+    # then: the field is named; only the SELECT that would report a clash as well was sent (no savepoint, no
+    # INSERT), and the transaction went on
+    assert caught.value.message_dict == {"mobile": ["Mobile phone: enter a Korean mobile number, as 010-1234-5678."]}
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT"]
+    assert list(Member.objects.values_list("pk", flat=True)) == [later.pk]
+
+
+def test_member_create_with_an_identifier_writes_both_in_one_savepoint():
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        member = services.member_create(login_id="withrrn01", password=None, name="김민수", email="rrn@example.com",
+                                        birth_date=datetime.date(1990, 1, 1), rrn=valid_rrn(),
+                                        rrn_legal_basis="employment_insurance_refund")
+    # then: the member, the identifier and its basis between one savepoint and its release
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == [
+        "SAVEPOINT", "INSERT", "INSERT", "INSERT", "RELEASE"]
+    assert SensitiveIdentifier.objects.filter(member=member).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_member_create_outside_a_transaction_commits_its_one_insert():
+    # when: no transaction around the call (a sign-up request's own)
+    member = services.member_create(login_id="alone01", password=None, name="김민수", email="alone@example.com")
+    # then: the row is committed; another connection sees it
+    settings = connection.settings_dict
+    with psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"] or None,
+                         port=settings["PORT"] or None, password=settings["PASSWORD"] or None) as other:
+        assert other.execute("SELECT count(*) FROM members_member WHERE id = %s", [member.pk]).fetchone() == (1,)
+    assert not connection.in_atomic_block
 
 
 def test_member_create_refused_by_its_insert_names_the_field_and_leaves_the_transaction_usable():
@@ -238,7 +277,7 @@ def test_member_create_during_a_key_rotation_checks_every_key_with_a_select_firs
     with CaptureQueriesContext(connection) as captured:
         services.member_create(login_id="rotating01", password=None, name="김민수", email="r@example.com")
     statements = [q["sql"] for q in captured.captured_queries]
-    assert [sql.split()[0] for sql in statements] == ["SAVEPOINT", "SELECT", "INSERT", "RELEASE"]
+    assert [sql.split()[0] for sql in statements] == ["SELECT", "SAVEPOINT", "INSERT", "RELEASE"]
     assert "ON CONFLICT" not in statements[-2]
 
 
