@@ -1,8 +1,10 @@
 """Consent records are append-only evidence; the current state is the latest record per (member, item)."""
 
+import threading
+
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import ProgrammingError, connection, transaction
+from django.db import ProgrammingError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from consents import selectors, services
@@ -122,3 +124,34 @@ def test_a_consent_change_for_a_member_who_no_longer_exists_names_the_member(pol
     # then
     assert caught.value.message_dict == {"member": ["Member: this member no longer exists."]}
     assert ConsentRecord.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_consent_changes_at_once_write_one_record(policy):
+    # given: a member who refused SMS marketing at sign-up
+    member = services.member_sign_up(**sign_up_kwargs())
+    item = policy["marketing_sms"]
+    before = ConsentRecord.objects.filter(member=member, item=item).count()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def grant():
+        try:
+            barrier.wait()
+            results.append(services.consent_grant(member=member, item=item))
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            for other in connections.all():
+                other.close()
+
+    # when: the same change twice at once, each on its own connection
+    threads = [threading.Thread(target=grant) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then: the member's lock lets one write the record; the other finds it granted and writes nothing
+    assert errors == []
+    assert sorted(result is None for result in results) == [False, True]
+    assert ConsentRecord.objects.filter(member=member, item=item).count() == before + 1
