@@ -280,10 +280,11 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
 
     A 주민등록번호 is accepted only with its legal basis from policy §1 (PIPA §24-2).
 
-    Validation writes nothing, so it runs before any transaction or savepoint is opened: a refused sign-up sends
-    no statement at all where the INSERT checks login ID and email itself. A member alone is one INSERT, atomic
-    by itself (its own transaction, or a part of the caller's that leaves it usable when it writes nothing); a
-    member with an identifier is written in a transaction (a savepoint inside the caller's).
+    Validation (and the password hash) runs before any transaction or savepoint is opened: a refused sign-up
+    writes nothing and sends only the SELECT that reports a login ID or email clash with its other errors. A
+    member alone is one INSERT, atomic by itself (its own transaction, or a part of the caller's, which it leaves
+    usable when the INSERT skips a clash); a member with an identifier is written in a transaction (a savepoint
+    inside the caller's).
     """
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
