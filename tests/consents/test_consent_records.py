@@ -1,15 +1,14 @@
 """Consent records are append-only evidence; the current state is the latest record per (member, item)."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import ProgrammingError, connection, connections, transaction
+from django.db import ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from consents import selectors, services
 from consents.models import ConsentRecord
 from members.models import Member
+from tests.concurrency import at_once
 from tests.consents.factories import sign_up_kwargs
 from tests.members.factories import MemberFactory
 
@@ -132,26 +131,9 @@ def test_two_identical_consent_changes_at_once_write_one_record(policy):
     member = services.member_sign_up(**sign_up_kwargs())
     item = policy["marketing_sms"]
     before = ConsentRecord.objects.filter(member=member, item=item).count()
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def grant():
-        try:
-            barrier.wait()
-            results.append(services.consent_grant(member=member, item=item))
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            for other in connections.all():
-                other.close()
-
     # when: the same change twice at once, each on its own connection
-    threads = [threading.Thread(target=grant) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = at_once(*[lambda: services.consent_grant(member=member, item=item)] * 2)
     # then: the member's lock lets one write the record; the other finds it granted and writes nothing
-    assert errors == []
+    assert errors == [None, None]
     assert sorted(result is None for result in results) == [False, True]
     assert ConsentRecord.objects.filter(member=member, item=item).count() == before + 1
