@@ -53,12 +53,16 @@ def withdrawn_worlds(count: int, **kwargs) -> list:
 
 
 def test_the_sweep_destroys_only_expired_rows_in_batches_and_the_ledger_counts_them_exactly():
-    # given: three withdrawn members; after 3 years and a day the 3-year rules have expired, the 5-year not
-    withdrawn_worlds(3, ended_days_ago=1)
-    five_year = set(ArchivedRecord.objects.filter(rule="ecommerce_contract").values_list("archive_key", flat=True))
-    # when
-    with later(years=3, days=1):
-        report = retention_sweep(batch_size=2)
+    # given: three withdrawn members; after 3 years and a day the 3-year rules have expired, the 5-year not.
+    # Mid-month: run on the last day of a month (Seoul time), the sweep a day later would find their month wholly
+    # expired and drop it whole, not in batches (test_a_wholly_past_month_is_counted_into_the_ledger_...).
+    with on(2026, 6, 10):
+        withdrawn_worlds(3, ended_days_ago=1)
+        five_year = set(ArchivedRecord.objects.filter(rule="ecommerce_contract")
+                        .values_list("archive_key", flat=True))
+        # when
+        with later(years=3, days=1):
+            report = retention_sweep(batch_size=2)
     # then
     assert report.rules["employment_insurance_refund"].destroyed == 6
     assert report.rules["disability_awareness"].destroyed == 3
