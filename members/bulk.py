@@ -287,7 +287,7 @@ def members_create(rows: Sequence[Mapping[str, Any]], *, password_hash: str,
     rows = list(rows)
     pks = list(pks) if pks is not None else reserve_pks(Member, len(rows))
     problems, members = RowErrors(), []
-    with _batch_mode(), validators.phone_answers_kept():
+    with _batch_mode(), validators.answers_kept():
         for number, (row, pk) in enumerate(zip(rows, pks, strict=True), start=1):
             member, errors = _member_checked(number, row, password_hash, pk)
             problems.add(number, errors)
@@ -308,7 +308,7 @@ def members_create_each(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Member 
     errors of each refused row, by its position in `rows`, keyed by field as member_create keys them."""
     rows = list(rows)
     members, refused = [], {}
-    with _batch_mode(), validators.phone_answers_kept():
+    with _batch_mode(), validators.answers_kept():
         for number, row in enumerate(rows, start=1):
             member, errors = _member_checked(number, row, None)
             members.append(member)

@@ -508,6 +508,17 @@ class BlindIndexField(models.CharField):
         source = getattr(model_instance, self.source)
         if isinstance(source, Undecryptable):
             return getattr(model_instance, self.attname)  # keep the index of the value we cannot read
+        # Validation computes the index first (the unique checks need it), then the save asks again: the digest
+        # is reused while the source value (the same object), the key and the stored index are unchanged.
+        key, computed = settings.BLIND_INDEX_KEY, model_instance.__dict__.get(self._computed_name)
+        if (computed and computed[0] is source and computed[1] is key
+                and model_instance.__dict__.get(self.attname) == computed[2]):
+            return computed[2]
         value = blind_index(self.normalizer, source)
         setattr(model_instance, self.attname, value)
+        model_instance.__dict__[self._computed_name] = (source, key, value)
         return value
+
+    @cached_property
+    def _computed_name(self) -> str:
+        return f"_{self.attname}_computed_from"

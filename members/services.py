@@ -289,7 +289,7 @@ def member_create(*, login_id: str, password: str | None, name: str, email: str,
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"member_create() got unknown fields: {', '.join(sorted(unknown))}")
-    with validators.phone_answers_kept():
+    with validators.answers_kept():
         values, errors = _normalized({"login_id": login_id, "name": name, "email": email, **fields})
         member = Member(is_staff=is_staff, is_superuser=is_superuser,
                         **{key: value for key, value in values.items() if key not in errors})
@@ -359,7 +359,7 @@ def member_update(*, member: Member, **fields: Any) -> Member:
     unknown = set(fields) - set(MEMBER_FIELDS)
     if unknown:
         raise TypeError(f"member_update() got unknown fields: {', '.join(sorted(unknown))}")
-    with validators.phone_answers_kept():
+    with validators.answers_kept():
         values, errors = _normalized(fields)
         before = {field.attname: getattr(member, field.attname) for field in member._meta.concrete_fields}
         for key, value in values.items():

@@ -6,9 +6,10 @@ so callers can just normalize. Every message names the field and the rule it bre
 
 import datetime
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -180,15 +181,15 @@ def _domestic_phone_digits(value: str) -> str:
     return digits
 
 
-# A service normalises a number and then validates the stored form with the field's validator: libphonenumber's
-# answer is the costliest check of a sign-up, so it is kept for the service call, and no longer (the numbers are
-# personal data).
-_ANSWERS: ContextVar[dict | None] = ContextVar("members_validators_phone_answers", default=None)
+# A service normalises a value and then validates the stored form with the field's validator: the answers of
+# libphonenumber (the costliest check of a sign-up) and of the email validator are kept for the service call, and
+# no longer (the values are personal data).
+_ANSWERS: ContextVar[dict | None] = ContextVar("members_validators_answers", default=None)
 
 
 @contextmanager
-def phone_answers_kept() -> Iterator[None]:
-    """Within this block each distinct phone number is checked against libphonenumber once."""
+def answers_kept() -> Iterator[None]:
+    """Within this block each distinct phone number and email address is checked once."""
     token = _ANSWERS.set({})
     try:
         yield
@@ -196,16 +197,20 @@ def phone_answers_kept() -> Iterator[None]:
         _ANSWERS.reset(token)
 
 
+def _kept(key: tuple, check: Callable[[], Any]) -> Any:
+    """check()'s answer, asked once per key within answers_kept (a refusal is raised again each time)."""
+    answers = _ANSWERS.get()
+    if answers is None:
+        return check()
+    if key not in answers:
+        answers[key] = check()
+    return answers[key]
+
+
 def _korean_number(value: str, *, types: frozenset[int]) -> str | None:
     """The stored, hyphenated form of a Korean number the library (libphonenumber) calls valid and of one of
     `types`; None when it is not one."""
-    answers = _ANSWERS.get()
-    if answers is None:
-        return _korean_number_checked(value, types)
-    key = (value, types)
-    if key not in answers:
-        answers[key] = _korean_number_checked(value, types)
-    return answers[key]
+    return _kept((value, types), lambda: _korean_number_checked(value, types))
 
 
 def _korean_number_checked(value: str, types: frozenset[int]) -> str | None:
@@ -278,6 +283,10 @@ def normalize_email(value: str) -> str:
     email = value.strip()
     if len(email) > EMAIL_MAX_LENGTH:
         raise ValidationError(_("Email: an email address has at most 254 characters."), code="email_format")
+    return _kept(("email", email), lambda: _email_checked(email))
+
+
+def _email_checked(email: str) -> str:
     EMAIL_VALIDATOR(email)
     local, domain = email.rsplit("@", 1)
     return f"{local}@{domain.lower()}"

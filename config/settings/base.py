@@ -122,6 +122,12 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A statement run this many times on one connection is kept prepared (members.prepared); "off" behind a
+    # pooler in transaction mode, which does not keep a session's prepared statements.
+    _prepare_after = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        None if _prepare_after.lower() in ("off", "") else int(_prepare_after))
 # Policy §3: what a law keeps after its purpose ended moves to a separate database (retention.routers).
 if env.str("ARCHIVE_DATABASE_URL", default=""):
     DATABASES["archive"] = env.db("ARCHIVE_DATABASE_URL")

@@ -23,6 +23,7 @@ from members.encryption import (
     blind_index_rotation_pending,
     blind_indexes,
 )
+from members.prepared import server_prepared
 
 
 class MemberQuerySet(models.QuerySet):
@@ -238,8 +239,9 @@ class Member(AbstractBaseUser, PermissionsMixin):
         if not (self.insert_unless_taken and features.supports_ignore_conflicts
                 and features.can_return_columns_from_insert):
             return super()._do_insert(manager, using, fields, returning_fields, raw)
-        rows = manager._insert([self], fields=fields, returning_fields=returning_fields, using=using, raw=raw,
-                               on_conflict=OnConflict.IGNORE)
+        with server_prepared(connections[using]):
+            rows = manager._insert([self], fields=fields, returning_fields=returning_fields, using=using, raw=raw,
+                                   on_conflict=OnConflict.IGNORE)
         if not rows or rows[0] is None:
             raise MemberTaken(self.seal)
         return rows
