@@ -320,7 +320,8 @@ def _sign_ups(size: int) -> dict[str, object]:
         services.member_bulk_create(rows=rows, password_hash=make_password(None))
     bulk_rate = count / (time.perf_counter() - started)
     return {"sign_up": single, "sign_up_no_commit": no_commit, "bulk": bulk_rate, "commit_ceiling": _commits(count),
-            "sign_up_streams": _sign_ups_side_by_side(generator, count)}
+            "sign_up_streams": _sign_ups_side_by_side(generator, count),
+            "prepare_threshold": getattr(connection.connection, "prepare_threshold", None)}
 
 
 def _sign_ups_side_by_side(generator: Generator, count: int) -> float | None:
@@ -389,6 +390,9 @@ def _report(size: int, r: dict, write: Callable[[str], None]) -> None:
     write("consent records' foreign keys checked once per batch; the server's per-row checks "
           + ("skipped for their COPY (this user is a superuser)" if r["row_checks_skipped"] else
              "kept as well (this user is no superuser)"))
+    write(f"sign-ups: the member INSERT is prepared once it has run {r['prepare_threshold']} times on a connection "
+          f"(DATABASE_PREPARE_THRESHOLD)" if r["prepare_threshold"] is not None else
+          "sign-ups: the member INSERT not prepared (DATABASE_PREPARE_THRESHOLD off, or not PostgreSQL)")
     write(f"{'measure':<52}{'value':>14}{'ratio':>10}")
     rows = [
         (f"demo data, first {small:,} members", f"{rate_small:>10,.0f} /s", ""),

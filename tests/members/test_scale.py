@@ -518,6 +518,9 @@ def test_bench_members_leaves_the_member_table_as_it_found_it_and_no_query_log()
         logged = len(connection.queries_log)
     # and the report says how the consent records' keys were checked (the suite runs as a superuser)
     assert "per-row checks skipped for their COPY (this user is a superuser)" in out.getvalue()
+    # and whether the sign-ups' INSERT was prepared
+    assert ("sign-ups: the member INSERT is prepared once it has run 5 times on a connection "
+            "(DATABASE_PREPARE_THRESHOLD)") in out.getvalue()
     # then: same rows, same size (no dead rows, no bloat), no schema left, the statements not kept
     assert _member_table() == before
     with connection.cursor() as cursor:
