@@ -4,6 +4,7 @@ re-confirmation, and no SMS at night without its own consent."""
 import datetime
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -89,10 +90,13 @@ def marketing_notices_deliver(notices: QuerySet) -> int:
         "member__email", "member__mobile", "member__seal"))
     if not pending:
         return 0
+    messages = [(notice, *_message(notice)) for notice in pending]
     sms, sent = sms_sender(), []
-    with get_connection() as mailer:
-        for notice in pending:
-            channel, recipient, text = _message(notice)
+    mailer = _mail_connection() if any(channel == "email" for _notice, channel, *_rest in messages) else None
+    try:
+        for notice, channel, recipient, text in messages:
+            if channel == "email" and mailer is None:
+                continue  # the mail server could not be reached: left unsent for the resend
             subject, body = text.split("\n", 1)
             try:
                 if channel == "email":
@@ -103,7 +107,22 @@ def marketing_notices_deliver(notices: QuerySet) -> int:
                 logger.exception("marketing notice %s could not be sent", notice.pk)
                 continue
             sent.append(notice.pk)
+    finally:
+        if mailer is not None:
+            mailer.close()
     return MarketingNotice.objects.filter(pk__in=sent, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def _mail_connection() -> Any:
+    """An open connection of the email backend, or None when the mail server cannot be reached (logged): the
+    member's request that committed the change must not fail for it."""
+    mailer = get_connection()
+    try:
+        mailer.open()
+    except Exception:
+        logger.exception("the mail server could not be reached; email notices stay unsent until the daily resend")
+        return None
+    return mailer
 
 
 def marketing_notice_send(*, notice_id: int) -> bool:

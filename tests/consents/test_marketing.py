@@ -3,6 +3,7 @@ without its own consent."""
 
 import datetime
 import logging
+import socket
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,10 +11,11 @@ import time_machine
 from django.core import mail
 
 from consents import services
-from consents.marketing import marketing_may_send
+from consents.marketing import marketing_may_send, marketing_notices_resend
 from consents.models import MarketingNotice
 from consents.tasks import marketing_reconfirmation_sweep
-from tests.consents.factories import sign_up_kwargs
+from members.models import Member
+from tests.consents.factories import sign_up_kwargs, signup_post
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,33 @@ def test_nothing_is_sent_without_an_active_consent_and_email_is_exempt_from_nigh
     assert marketing_may_send(member, "email", night) is True
     services.consent_withdraw(member=member, item=policy["marketing_email"])
     assert marketing_may_send(member, "email", night) is False
+
+
+def _refusing_port() -> int:
+    """A local port nothing listens on: a connection to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_sign_up_while_the_mail_server_is_down_succeeds_and_its_notice_waits_for_the_resend(
+        client, policy, settings, django_capture_on_commit_callbacks, caplog):
+    # given: the mail server refuses connections
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _refusing_port()
+    # when: a member signs up with the marketing email consent ticked
+    with caplog.at_level(logging.ERROR, logger="consents.marketing"), \
+            django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", signup_post(grant_optional=True))
+    # then: the sign-up goes through (no 500); the notices stay unsent for the daily resend, and the log says why
+    assert response.status_code == 302
+    member = Member.objects.get()
+    notices = MarketingNotice.objects.filter(member=member, kind="result")
+    assert notices.exists()
+    assert not notices.filter(sent_at__isnull=False, record__item__kind="marketing_email").exists()
+    assert any("mail server" in record.getMessage() for record in caplog.records)
+    # when: the mail server is back, the daily resend sends them
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert marketing_notices_resend() >= 1
+    assert not notices.filter(sent_at__isnull=True).exists()
+    assert mail.outbox[-1].to == [member.email]
