@@ -50,8 +50,9 @@ def marketing_result_notices(*, member: Member, records: Iterable[ConsentRecord]
     (정보통신망법 §50⑧: within 14 days; we send at once)."""
     notices = MarketingNotice.objects.bulk_create(
         [MarketingNotice(kind=MarketingNotice.Kind.RESULT, member=member, record=record) for record in records])
-    for notice in notices:
-        transaction.on_commit(lambda pk=notice.pk: marketing_notice_send(notice_id=pk))
+    if notices:
+        # One delivery for the change's notices (a sign-up may opt in to three): one mail connection at most.
+        transaction.on_commit(lambda ids=[notice.pk for notice in notices]: marketing_notices_send(notice_ids=ids))
     return notices
 
 
@@ -125,9 +126,9 @@ def _mail_connection() -> Any:
     return mailer
 
 
-def marketing_notice_send(*, notice_id: int) -> bool:
-    """Send one notice; a notice already sent is not sent again."""
-    return bool(marketing_notices_deliver(MarketingNotice.objects.filter(pk=notice_id)))
+def marketing_notices_send(*, notice_ids: list[int]) -> int:
+    """Send these notices; a notice already sent is not sent again. Returns how many were sent."""
+    return marketing_notices_deliver(MarketingNotice.objects.filter(pk__in=notice_ids))
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from consents import services
+from consents import marketing, services
 from consents.marketing import marketing_may_send, marketing_notices_resend
 from consents.models import MarketingNotice
 from consents.tasks import marketing_reconfirmation_sweep
@@ -152,3 +152,27 @@ def test_a_sign_up_while_the_mail_server_is_down_succeeds_and_its_notice_waits_f
     assert marketing_notices_resend() >= 1
     assert not notices.filter(sent_at__isnull=True).exists()
     assert mail.outbox[-1].to == [member.email]
+
+
+def test_a_sign_up_opting_in_to_every_marketing_channel_delivers_its_notices_together(
+        client, policy, django_capture_on_commit_callbacks, monkeypatch):
+    # given
+    deliveries = []
+    deliver = marketing.marketing_notices_deliver
+
+    def counted(notices):
+        deliveries.append(sorted(notices.values_list("pk", flat=True)))
+        return deliver(notices)
+
+    monkeypatch.setattr(marketing, "marketing_notices_deliver", counted)
+    # when: a sign-up with every optional consent ticked (email, SMS and night-time SMS among them)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", signup_post(grant_optional=True))
+    # then: one delivery after commit sends every result notice of the sign-up, the email one by email
+    assert response.status_code == 302
+    member = Member.objects.get()
+    notices = MarketingNotice.objects.filter(member=member, kind="result")
+    assert deliveries == [sorted(notices.values_list("pk", flat=True))]
+    assert len(deliveries[0]) == 3
+    assert not notices.filter(sent_at__isnull=True).exists()
+    assert [message.to for message in mail.outbox] == [[member.email]]
