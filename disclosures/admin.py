@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from disclosures import selectors, services
-from disclosures.imports import partner_import
+from disclosures.imports import invitations_pending, invitations_queue, partner_import
 from disclosures.items import ITEM_CHOICES, ITEMS
 from disclosures.models import (
     Basis,
@@ -351,6 +351,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     readonly_fields = ["source", "filename", "encoding", "imported_at", "actor", "created_count", "updated_count",
                        "skipped_count", "skipped_rows", "members"]
     fields = readonly_fields
+    actions = ["invite"]
 
     @admin.display(description=_("skipped rows"))
     def skipped_rows(self, obj: ImportBatch) -> str:
@@ -375,6 +376,21 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("disclosures.add_importbatch")
+
+    def has_invite_permission(self, request: HttpRequest) -> bool:
+        # Sending the invitations is part of importing: the permission to import.
+        return self.has_add_permission(request)
+
+    @admin.action(description=_("Send the selected imports' invitations not yet sent"), permissions=["invite"])
+    def invite(self, request: HttpRequest, queryset: QuerySet):
+        pending = invitations_pending(queryset)
+        for batch in pending:
+            invitations_queue(batch=batch, base_url=request.build_absolute_uri("/"))
+        if pending:
+            self.message_user(request, _("Invitations of %(count)s imports queued; a worker sends them, and each "
+                                         "import's page shows when each one left.") % {"count": len(pending)})
+        else:
+            self.message_user(request, _("The selected imports have no invitation left to send."), messages.WARNING)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None):
         if not self.has_add_permission(request):

@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
@@ -188,11 +189,26 @@ def partner_import(*, source: Source, content: bytes, filename: str, actor: Memb
     batch.skipped_count, batch.report = len(report), report
     batch.save(update_fields=["created_count", "updated_count", "skipped_count", "report"])
     if batch.created_count:
-        # The invitations leave from a worker, after commit: a big file's mails do not hold the officer's request.
-        from disclosures.tasks import send_invitations
-
-        transaction.on_commit(lambda: send_invitations.delay(batch.pk, base_url))
+        invitations_queue(batch=batch, base_url=base_url)
     return batch
+
+
+def invitations_queue(*, batch: ImportBatch, base_url: str) -> None:
+    """Queue the import's unsent invitations for a worker, after commit: a big file's mails do not hold the
+    officer's request. A broker that cannot be reached is logged and leaves the rows "not yet sent", which the
+    officer queues again from the import list; the import itself stands."""
+    from disclosures.tasks import send_invitations
+
+    transaction.on_commit(lambda: send_invitations.delay(batch.pk, base_url), robust=True)
+
+
+def invitations_pending(batches: Iterable[ImportBatch]) -> list[ImportBatch]:
+    """The batches that still have a created member's invitation to send, in one query."""
+    batches = list(batches)
+    pending = set(ImportedMember.objects.filter(batch__in=batches, action=ImportedMember.Action.CREATED,
+                                                invited_at__isnull=True)
+                  .exclude(member__status=Member.Status.WITHDRAWN).values_list("batch_id", flat=True))
+    return [batch for batch in batches if batch.pk in pending]
 
 
 def _import_rows(rows: list[tuple[int, dict[str, Any], str]], batch: ImportBatch, source: Source,

@@ -2,6 +2,7 @@
 batch and consent reference recorded, bad rows skipped whole and reported, new members invited."""
 
 import datetime
+import logging
 import re
 
 import pytest
@@ -360,3 +361,79 @@ def test_a_staff_member_who_may_only_view_imports_cannot_import_and_reads_them(c
     assert not Member.objects.by_email("member0@hangyeol-it.co.kr").exists()
     assert page.status_code == 200
     assert "아직 보내지 않음" in page.content.decode()
+
+
+# --- invitations when the broker or the mail server is away -----------------------------------------------
+
+def _upload(text: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("members.csv", text.encode(), content_type="text/csv")
+
+
+def test_an_import_while_the_broker_is_down_stands_and_its_invitations_wait(
+        client, source, officer, monkeypatch, django_capture_on_commit_callbacks, caplog):
+    # given: the broker cannot be reached
+    from kombu.exceptions import OperationalError
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(send_invitations, "delay", unreachable)
+    client.force_login(officer)
+    # when: the officer imports a file
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/disclosures/importbatch/add/", {"source": source.pk, "file": _upload(GOOD),
+                                                                         "encoding": "auto"})
+    # then: the import stands and its page opens (no 500); the invitations are "not yet sent"; the log says why
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert response.url.endswith(f"/admin/disclosures/importbatch/{batch.pk}/change/")
+    assert batch.created_count == 2
+    assert ImportedMember.objects.filter(batch=batch, invited_at__isnull=True).count() == 2
+    assert "아직 보내지 않음" in client.get(response.url, headers={"accept-language": "ko"}).content.decode()
+    assert any("on_commit" in record.getMessage() and "Connection refused" in record.getMessage()
+               for record in caplog.records)
+
+
+def test_the_officer_queues_an_imports_unsent_invitations_again(
+        client, source, officer, mailoutbox, django_capture_on_commit_callbacks):
+    # given: an import whose invitations never left, and one whose invitations did
+    waiting = _import(source, officer, GOOD)
+    sent = _import(source, officer, _file(2))
+    _invite(sent)
+    mailoutbox.clear()
+    client.force_login(officer)
+    # when: the officer selects both and sends the invitations not yet sent
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post("/admin/disclosures/importbatch/", {
+            "action": "invite", "_selected_action": [waiting.pk, sent.pk]}, headers={"accept-language": "ko"},
+            follow=True)
+    # then: one task is queued, for the import that has invitations left; the officer is told in Korean
+    assert len(callbacks) == 1
+    assert "가져오기 1건의 초대 메일을 발송 대기열에 넣었습니다" in response.content.decode()
+    # and the worker sends those invitations once
+    assert _invite(waiting) == {"sent": 2, "more": False}
+    assert sorted(mail.to[0] for mail in mailoutbox) == ["minjun.kim@hangyeol-it.co.kr",
+                                                         "seoyeon.lee@hangyeol-it.co.kr"]
+
+
+def test_a_staff_member_who_may_only_view_imports_cannot_queue_invitations(
+        client, source, officer, django_capture_on_commit_callbacks):
+    # given
+    from django.contrib.auth.models import Permission
+
+    batch = _import(source, officer, GOOD)
+    clerk = member_services.member_create(login_id="clerk02", password=None, name="박서준",
+                                          email="clerk2@alpaco.co.kr", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_importbatch"))
+    client.force_login(clerk)
+    # when: the clerk reads the list, and posts the action anyway
+    page = client.get("/admin/disclosures/importbatch/", headers={"accept-language": "ko"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        posted = client.post("/admin/disclosures/importbatch/", {"action": "invite",
+                                                                 "_selected_action": [batch.pk]})
+    # then: no such action is offered or run
+    assert "초대 메일 보내기" not in page
+    assert posted.status_code in (200, 302)
+    assert callbacks == []
