@@ -437,3 +437,13 @@ def test_a_staff_member_who_may_only_view_imports_cannot_queue_invitations(
     assert "초대 메일 보내기" not in page
     assert posted.status_code in (200, 302)
     assert callbacks == []
+
+
+def test_a_read_only_record_page_is_titled_in_plain_korean(client, source, officer):
+    # Django's Korean catalogue titles a record the user may only view "뷰 제휴사 회원정보 가져오기".
+    batch = _import(source, officer, GOOD)
+    client.force_login(officer)
+    page = client.get(f"/admin/disclosures/importbatch/{batch.pk}/change/",
+                      headers={"accept-language": "ko"}).content.decode()
+    assert "| 제휴사 회원정보 가져오기 조회 |" in page
+    assert "뷰 " not in page
