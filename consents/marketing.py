@@ -51,8 +51,13 @@ def marketing_result_notices(*, member: Member, records: Iterable[ConsentRecord]
     notices = MarketingNotice.objects.bulk_create(
         [MarketingNotice(kind=MarketingNotice.Kind.RESULT, member=member, record=record) for record in records])
     if notices:
-        # One delivery for the change's notices (a sign-up may opt in to three): one mail connection at most.
-        transaction.on_commit(lambda ids=[notice.pk for notice in notices]: marketing_notices_send(notice_ids=ids))
+        # One task for the change's notices (a sign-up may opt in to three), sent by a worker after commit: the
+        # member's request never waits on the mail server. A broker that cannot be reached is logged (robust); the
+        # notices then stay unsent for the daily resend.
+        from consents.tasks import send_marketing_notices
+
+        ids = [notice.pk for notice in notices]
+        transaction.on_commit(lambda: send_marketing_notices.delay(ids), robust=True)
     return notices
 
 

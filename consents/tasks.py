@@ -6,6 +6,13 @@ from consents import marketing
 logger = get_task_logger(__name__)
 
 
+@shared_task(soft_time_limit=60, time_limit=90)
+def send_marketing_notices(notice_ids: list[int]) -> int:
+    """The result notices of one consent change (정보통신망법 §50⑧), after its commit; a notice already sent is not
+    sent again, and one the mail server refuses stays unsent for the daily resend. Returns how many were sent."""
+    return marketing.marketing_notices_send(notice_ids=notice_ids)
+
+
 @shared_task(bind=True, max_retries=3, default_retry_delay=60, soft_time_limit=240, time_limit=300,
              autoretry_for=(ConnectionError,), retry_backoff=True)
 def marketing_reconfirmation_sweep(self, after_pk: int = 0, batch_size: int = 1000) -> dict:

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from consents import marketing, services
+from consents import services
 from consents.marketing import marketing_may_send, marketing_notices_resend
 from consents.models import MarketingNotice
 from consents.tasks import marketing_reconfirmation_sweep
@@ -23,7 +23,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def test_an_opt_in_and_an_opt_out_each_send_a_result_notice_on_commit(policy, django_capture_on_commit_callbacks,
-                                                                       caplog):
+                                                                       caplog, notices_by_the_worker):
     # given
     member = services.member_sign_up(**sign_up_kwargs())
     # when: the member opts in to email, then out; and opts in to SMS
@@ -132,7 +132,7 @@ def _refusing_port() -> int:
 
 
 def test_a_sign_up_while_the_mail_server_is_down_succeeds_and_its_notice_waits_for_the_resend(
-        client, policy, settings, django_capture_on_commit_callbacks, caplog):
+        client, policy, settings, django_capture_on_commit_callbacks, caplog, notices_by_the_worker):
     # given: the mail server refuses connections
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _refusing_port()
@@ -154,25 +154,40 @@ def test_a_sign_up_while_the_mail_server_is_down_succeeds_and_its_notice_waits_f
     assert mail.outbox[-1].to == [member.email]
 
 
-def test_a_sign_up_opting_in_to_every_marketing_channel_delivers_its_notices_together(
-        client, policy, django_capture_on_commit_callbacks, monkeypatch):
-    # given
-    deliveries = []
-    deliver = marketing.marketing_notices_deliver
-
-    def counted(notices):
-        deliveries.append(sorted(notices.values_list("pk", flat=True)))
-        return deliver(notices)
-
-    monkeypatch.setattr(marketing, "marketing_notices_deliver", counted)
+def test_a_sign_up_opting_in_to_every_marketing_channel_queues_one_task_for_its_notices(
+        client, policy, django_capture_on_commit_callbacks, notices_by_the_worker):
     # when: a sign-up with every optional consent ticked (email, SMS and night-time SMS among them)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/signup/", signup_post(grant_optional=True))
-    # then: one delivery after commit sends every result notice of the sign-up, the email one by email
+    # then: one task after commit carries every result notice of the sign-up; the worker sends them, the email one
+    # by email
     assert response.status_code == 302
     member = Member.objects.get()
     notices = MarketingNotice.objects.filter(member=member, kind="result")
-    assert deliveries == [sorted(notices.values_list("pk", flat=True))]
-    assert len(deliveries[0]) == 3
+    assert notices_by_the_worker == [sorted(notices.values_list("pk", flat=True))]
+    assert len(notices_by_the_worker[0]) == 3
     assert not notices.filter(sent_at__isnull=True).exists()
     assert [message.to for message in mail.outbox] == [[member.email]]
+
+
+def test_a_sign_up_while_the_broker_is_down_succeeds_and_its_notices_wait_for_the_resend(
+        client, policy, monkeypatch, django_capture_on_commit_callbacks, caplog):
+    # given: the broker cannot be reached
+    from kombu.exceptions import OperationalError
+
+    from consents.tasks import send_marketing_notices
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(send_marketing_notices, "delay", unreachable)
+    # when
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", signup_post(grant_optional=True))
+    # then: the member is signed up (no 500); the notices wait for the daily resend, and the log says why
+    assert response.status_code == 302
+    member = Member.objects.get()
+    assert MarketingNotice.objects.filter(member=member, kind="result", sent_at__isnull=True).count() == 3
+    assert any("on_commit" in record.getMessage() and "Connection refused" in record.getMessage()
+               for record in caplog.records)
+    assert marketing_notices_resend() == 3
