@@ -90,12 +90,22 @@ def _message(notice: MarketingNotice) -> tuple[str, str, str]:
 
 def marketing_notices_deliver(notices: QuerySet) -> int:
     """Send the unsent notices of a (bounded) queryset through one email connection and one SMS sender, and
-    mark those sent in one update; a failed send stays unsent and is retried daily. Returns how many."""
-    pending = list(notices.filter(sent_at__isnull=True).select_related("record__item", "member").only(
-        "kind", "record__granted", "record__recorded_at", "record__item__kind", "record__item__title_ko",
-        "member__email", "member__mobile", "member__seal"))
-    if not pending:
-        return 0
+    mark those sent in one update; a failed send stays unsent and is retried daily. Returns how many. The notices
+    are locked while they are sent: a delivery running at the same moment (a change's task and the daily resend)
+    skips them, so none goes out twice."""
+    with transaction.atomic():
+        pending = list(notices.filter(sent_at__isnull=True).select_related("record__item", "member")
+                       .select_for_update(skip_locked=True, of=("self",)).only(
+                           "kind", "record__granted", "record__recorded_at", "record__item__kind",
+                           "record__item__title_ko", "member__email", "member__mobile", "member__seal"))
+        if not pending:
+            return 0
+        sent = _send(pending)
+        return MarketingNotice.objects.filter(pk__in=sent).update(sent_at=timezone.now())
+
+
+def _send(pending: list[MarketingNotice]) -> list[int]:
+    """Send each notice by its channel; returns the ids of those sent."""
     messages = [(notice, *_message(notice)) for notice in pending]
     sms, sent = sms_sender(), []
     mailer = _mail_connection() if any(channel == "email" for _notice, channel, *_rest in messages) else None
@@ -116,12 +126,12 @@ def marketing_notices_deliver(notices: QuerySet) -> int:
     finally:
         if mailer is not None:
             mailer.close()
-    return MarketingNotice.objects.filter(pk__in=sent, sent_at__isnull=True).update(sent_at=timezone.now())
+    return sent
 
 
 def _mail_connection() -> Any:
-    """An open connection of the email backend, or None when the mail server cannot be reached (logged): the
-    member's request that committed the change must not fail for it."""
+    """An open connection of the email backend, or None when the mail server cannot be reached (logged): the SMS
+    notices of the same delivery still go, and the email ones wait for the daily resend."""
     mailer = get_connection()
     try:
         mailer.open()

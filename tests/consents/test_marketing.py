@@ -4,6 +4,7 @@ without its own consent."""
 import datetime
 import logging
 import socket
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -191,3 +192,28 @@ def test_a_sign_up_while_the_broker_is_down_succeeds_and_its_notices_wait_for_th
     assert any("on_commit" in record.getMessage() and "Connection refused" in record.getMessage()
                for record in caplog.records)
     assert marketing_notices_resend() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changes_task_and_the_daily_resend_at_once_send_each_notice_once(policy, monkeypatch):
+    # given: a sign-up's three result notices, unsent, and sending that takes a moment (an SMTP round trip)
+    from consents.marketing import marketing_notices_send
+    from consents.sms import LoggingSmsSender
+    from consents.tasks import send_marketing_notices
+    from tests.concurrency import at_once
+
+    queued = []
+    monkeypatch.setattr(send_marketing_notices, "delay", queued.append)
+    services.member_sign_up(**sign_up_kwargs(grant_optional=True))
+    ids = queued[0]
+    assert MarketingNotice.objects.filter(pk__in=ids, sent_at__isnull=True).count() == 3
+    slow_sms = []
+    monkeypatch.setattr(LoggingSmsSender, "send", lambda self, to, body: slow_sms.append(to) or time.sleep(0.3))
+    # when: the change's task and the daily resend deliver at the same moment
+    results, errors = at_once(lambda: marketing_notices_send(notice_ids=ids), marketing_notices_resend)
+    # then: each notice went out once (one email, two SMS), and each is recorded sent once
+    assert errors == [None, None]
+    assert sum(results) == 3
+    assert len(mail.outbox) == 1
+    assert len(slow_sms) == 2
+    assert MarketingNotice.objects.filter(pk__in=ids, sent_at__isnull=False).count() == 3
