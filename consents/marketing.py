@@ -47,7 +47,7 @@ def marketing_may_send(member: Member, channel: str, at: datetime.datetime) -> b
 
 def marketing_result_notices(*, member: Member, records: Iterable[ConsentRecord]) -> list[MarketingNotice]:
     """Record a result notice for each marketing opt-in or opt-out and send it once the change is committed
-    (정보통신망법 §50⑧: within 14 days; we send at once)."""
+    (정보통신망법 §50⑧: within 14 days; a worker sends them right after the commit)."""
     notices = MarketingNotice.objects.bulk_create(
         [MarketingNotice(kind=MarketingNotice.Kind.RESULT, member=member, record=record) for record in records])
     if notices:
