@@ -23,7 +23,7 @@ from members.encryption import (
     blind_index_rotation_pending,
     blind_indexes,
 )
-from members.prepared import server_prepared
+from members.prepared import insert_ignoring_clash, server_prepared
 
 
 class MemberQuerySet(models.QuerySet):
@@ -239,9 +239,12 @@ class Member(AbstractBaseUser, PermissionsMixin):
         if not (self.insert_unless_taken and features.supports_ignore_conflicts
                 and features.can_return_columns_from_insert):
             return super()._do_insert(manager, using, fields, returning_fields, raw)
-        with server_prepared(connections[using]):
+        if raw:
             rows = manager._insert([self], fields=fields, returning_fields=returning_fields, using=using, raw=raw,
                                    on_conflict=OnConflict.IGNORE)
+        else:
+            with server_prepared(connections[using]):
+                rows = insert_ignoring_clash(self, using, fields, returning_fields)
         if not rows or rows[0] is None:
             raise MemberTaken(self.seal)
         return rows

@@ -10,8 +10,12 @@ import pgtrigger
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.functions import Now
+from django.db.models.sql import InsertQuery
+from django.test.utils import CaptureQueriesContext
 
-from members import services, validators
+from members import prepared, services, validators
 from members.encryption import BlindIndexField, blind_index
 from members.models import Member
 
@@ -179,3 +183,56 @@ def test_a_refused_email_address_is_refused_by_each_check():
         for _attempt in range(2):
             with pytest.raises(ValidationError):
                 validators.normalize_email("not-an-address")
+
+
+def _compiler_text(member: Member) -> str:
+    """The INSERT text Django's compiler writes for a new member (QuerySet._insert with on_conflict=IGNORE)."""
+    fields = [field for field in Member._meta.local_concrete_fields if not field.generated
+              and field is not Member._meta.auto_field]
+    query = InsertQuery(Member, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [member])
+    compiler = query.get_compiler(using="default")
+    compiler.returning_fields = Member._meta.db_returning_fields
+    (sql, _params), = compiler.as_sql()
+    return sql
+
+
+def test_a_sign_up_sends_the_compilers_insert_text_with_only_the_values_changed():
+    # given: a first sign-up, which compiles the statement
+    first = _sign_up(1)
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    # when: more sign-ups on the same connection
+    with connection.execute_wrapper(record):
+        later = [_sign_up(n) for n in range(2, 6)]
+    # then: each sent one statement, the text the compiler writes for a member, and its own values
+    assert [sql for sql, _params in sent] == [_compiler_text(first)] * 4
+    assert sent[0][0].endswith('ON CONFLICT DO NOTHING RETURNING "members_member"."id"')
+    assert len({tuple(params) for _sql, params in sent}) == 4
+    # and every value went in its own column, sealed to its own row
+    stored = Member.objects.in_bulk([first.pk, *(member.pk for member in later)])
+    assert [stored[member.pk].mobile for member in later] == [f"010-3{n:03d}-{n:04d}" for n in range(2, 6)]
+    assert [stored[member.pk].email for member in later] == [f"prep{n:05d}@example.com" for n in range(2, 6)]
+    assert len({stored[pk].seal for pk in stored}) == 5
+
+
+def test_a_sign_up_with_an_expression_for_a_value_is_compiled_for_that_row_and_its_text_not_kept():
+    # given: the statement kept from a plain sign-up
+    _sign_up(1)
+    kept = dict(prepared._STATEMENTS)
+    # when: a member whose join time is the database's clock (an expression, written into the text)
+    member = Member(login_id="clock0001", name="김민수", email="clock@example.com", date_joined=Now())
+    member.set_unusable_password()
+    member.insert_unless_taken = True
+    with CaptureQueriesContext(connection) as queries:
+        member.save()
+    # then: its statement calls the clock, the kept texts are unchanged, and the next plain sign-up uses them
+    assert "STATEMENT_TIMESTAMP()" in queries.captured_queries[0]["sql"]
+    assert kept == prepared._STATEMENTS
+    member.refresh_from_db()
+    assert member.date_joined is not None
+    assert _sign_up(2).pk > member.pk
