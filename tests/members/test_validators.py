@@ -819,3 +819,39 @@ def test_no_korean_number_is_both_fixed_line_and_mobile_in_the_librarys_data():
     # then
     assert PhoneNumberType.MOBILE in types
     assert PhoneNumberType.FIXED_LINE_OR_MOBILE not in types
+
+
+def _outcome(normalize: Callable[[str], str], value: str) -> str:
+    try:
+        return normalize(value)
+    except ValidationError as error:
+        return f"refused: {error.code}"
+
+
+def test_a_domestic_number_built_without_the_parser_is_judged_and_stored_as_the_parser_would(monkeypatch):
+    # given every trunk-0 prefix of up to four digits that the direct build takes (0 then 1-7 or 9), at every
+    # length the checks let through, with random subscriber digits, and the other forms (00, 08X carrier codes)
+    generator = random.Random(29)
+    numbers = [prefix + "".join(generator.choice("0123456789") for _ in range(length - len(prefix)))
+               for prefix in (f"0{a}{b}{c}" for a in "123456789" for b in "0123456789" for c in "0123456789")
+               for length in range(7, 13) for _ in range(2)]
+    numbers += ["+82 10-1234-5678", "+82 010 1234 5678", "1588-1234", "0082-10-1234-5678", "08210-1234-5678"]
+    direct = [(_outcome(validators.normalize_mobile, n), _outcome(validators.normalize_phone, n)) for n in numbers]
+    # when the library parses every one of them
+    monkeypatch.setattr(validators, "_parsed", lambda digits: phonenumbers.parse(digits, "KR"))
+    parsed = [(_outcome(validators.normalize_mobile, n), _outcome(validators.normalize_phone, n)) for n in numbers]
+    # then each is accepted or refused alike, with the same code, and stored alike
+    assert [n for n, a, b in zip(numbers, direct, parsed, strict=True) if a != b] == []
+    # (the comparison covers accepted numbers of both kinds, not only refusals)
+    assert sum(mobile[0] == "0" for mobile, _phone in direct) > 250
+    assert sum(phone[0] in "01" for _mobile, phone in direct) > 1200
+
+
+def test_the_direct_build_is_the_parsers_number_wherever_the_parser_strips_only_the_trunk_0():
+    generator = random.Random(31)
+    for _ in range(20_000):
+        digits = "0" + generator.choice("12345679") + "".join(
+            generator.choice("0123456789") for _ in range(generator.randrange(5, 11)))
+        parsed = phonenumbers.parse(digits, "KR")
+        if phonenumbers.national_significant_number(parsed) == digits[1:]:
+            assert validators._parsed(digits) == parsed, digits
