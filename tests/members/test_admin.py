@@ -232,3 +232,11 @@ def test_the_course_admin_refuses_control_characters_in_a_title(officer_client):
         "Title: must not contain control characters (such as NUL, escape or direction overrides)."
     ]
     assert not Course.objects.exists()
+
+
+def test_list_filters_are_headed_in_plain_korean(officer_client):
+    # Django's Korean catalogue heads a filter "상태 (으)로", leaving the reader to choose the particle.
+    MemberFactory()
+    page = officer_client.get("/admin/members/member/", headers={"accept-language": "ko"}).content.decode()
+    assert "상태 기준" in page
+    assert "(으)로" not in page
