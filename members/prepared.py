@@ -37,7 +37,6 @@ def server_prepared(connection: Any) -> Iterator[None]:
         raw.cursor_factory = factory
 
 
-
 # The INSERT text for each database, model and field list, as Django's compiler wrote it the first time: from one
 # sign-up to the next only the parameters change (see insert_ignoring_clash).
 _STATEMENTS: dict[tuple, str] = {}
@@ -52,7 +51,7 @@ def insert_ignoring_clash(instance: Model, using: str, fields: list, returning_f
     list, and kept; later calls compute only the parameters, with the same pre_save() and get_db_prep_save()
     as the compiler. It is not kept (and each call compiles it) where the text could depend on the values: a
     field with its own placeholder, or a value that is an expression. Returned columns that need converting
-    take QuerySet._insert."""
+    go through the compiler's own execute_sql."""
     connection = connections[using]
     key = (using, type(instance), tuple(field.attname for field in fields),
            tuple(field.attname for field in returning_fields))

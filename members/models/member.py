@@ -239,12 +239,11 @@ class Member(AbstractBaseUser, PermissionsMixin):
         if not (self.insert_unless_taken and features.supports_ignore_conflicts
                 and features.can_return_columns_from_insert):
             return super()._do_insert(manager, using, fields, returning_fields, raw)
-        if raw:
-            rows = manager._insert([self], fields=fields, returning_fields=returning_fields, using=using, raw=raw,
-                                   on_conflict=OnConflict.IGNORE)
-        else:
-            with server_prepared(connections[using]):
-                rows = insert_ignoring_clash(self, using, fields, returning_fields)
+        with server_prepared(connections[using]):
+            # A raw save (loaddata) stores the attributes as they are, without pre_save: Django's own path.
+            rows = (manager._insert([self], fields=fields, returning_fields=returning_fields, using=using, raw=raw,
+                                    on_conflict=OnConflict.IGNORE) if raw
+                    else insert_ignoring_clash(self, using, fields, returning_fields))
         if not rows or rows[0] is None:
             raise MemberTaken(self.seal)
         return rows
