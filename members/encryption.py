@@ -17,11 +17,11 @@ Tokens. Version 2: version (1 byte) | key id (4) | nonce (12) | AES-GCM(padded p
 - Associated data: "<app_label.Model>.<field>" and the row's seal. A token opens only in the column it was
   sealed for (a card number pasted into the RRN column fails), and only in the row it was sealed for:
   pasting identifier 2's value into identifier 3 (the same column!) fails too. The row's identity cannot be
-  its primary key, which does not exist before the INSERT; it is the row's *seal* instead, a random UUID
-  (`RowSealField`) set when the object is built, so it exists before the INSERT, unique in the table (a
-  seal cannot be copied into another row) and never changed. Every model with encrypted fields has one;
-  a system check says so. Saving needs the row (Model.save, bulk_create); QuerySet.update() of an encrypted
-  field is refused, because it has no row to bind to.
+  its primary key, which does not exist before the INSERT; it is the row's *seal* instead, a time-ordered
+  random UUID (`RowSealField`, `new_seal`) set when the object is built, so it exists before the INSERT,
+  unique in the table (a seal cannot be copied into another row) and never changed. Every model with
+  encrypted fields has one; a system check says so. Saving needs the row (Model.save, bulk_create);
+  QuerySet.update() of an encrypted field is refused, because it has no row to bind to.
 - Version 1 tokens (no associated data, no padding), written before version 2, stay readable until
   `rotate_keys` rewrites them.
 - Values are opened through model instances; `values()` / `values_list()` of an encrypted field give the
@@ -40,6 +40,7 @@ import hmac
 import logging
 import os
 import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -233,13 +234,27 @@ def report_undecryptable(table: str, column: str, row: Any, reason: str) -> None
         logger.warning("cannot decrypt %s.%s of row %s (%s); shown as the marker", table, column, row, reason)
 
 
+def new_seal() -> uuid.UUID:
+    """A row's seal: a UUID of version 7 (RFC 9562), the Unix time in milliseconds (48 bits) followed by 74
+    random bits.
+
+    Unique as a version 4 UUID is, for this use. Each new seal sorts after those of earlier milliseconds, so
+    a table's unique seal index takes new rows at its right-hand edge, as the primary key does, not in a
+    random leaf. At a million members that is one index page fewer to read and to write in full into the WAL
+    per sign-up. The time it shows is the row's creation, which the row keeps in plain anyway (date_joined,
+    created_at)."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    return uuid.UUID(int=value & ~(0xF << 76 | 0x3 << 62) | 0x7 << 76 | 0x2 << 62)  # version 7, RFC variant
+
+
 class RowSealField(models.UUIDField):
-    """The row's identity for the associated data of its encrypted values: random, set before the INSERT,
-    never changed, and unique in the table through a unique index made by the migration that adds it
-    (`unique_seal_index` below), not through `unique=True`, which would cost every full_clean() a query."""
+    """The row's identity for the associated data of its encrypted values: time-ordered and random
+    (`new_seal`), set before the INSERT, never changed, and unique in the table through a unique index made
+    by the migration that adds it (`unique_seal_index` below), not through `unique=True`, which would cost
+    every full_clean() a query."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.update(default=uuid.uuid4, editable=False)
+        kwargs.update(default=new_seal, editable=False)
         kwargs.setdefault("verbose_name", _("row seal"))
         super().__init__(*args, **kwargs)
 

@@ -4,15 +4,19 @@ version-1 tokens (no associated data, no padding) stay readable until rotate_key
 import datetime
 import hmac
 import os
+import uuid
 
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
 from members import services
+from members.encryption import new_seal
 from members.models import Member, SensitiveIdentifier
 from tests.members.factories import MemberFactory, valid_rrn
 from tests.members.helpers_keys import raw_token, write_raw_token
@@ -68,6 +72,30 @@ def test_a_row_seal_cannot_be_copied_into_another_row():
     # then: the database refuses a second row with the same seal
     with pytest.raises(IntegrityError), transaction.atomic():
         Member.objects.filter(pk=second.pk).update(seal=first.seal)
+
+
+def test_a_new_rows_seal_is_time_ordered_so_the_seal_index_grows_at_its_right_edge():
+    # given: members signing up one after another, and a batch written at once
+    signed_up = []
+    for minute in range(5):
+        with time_machine.travel(datetime.datetime(2026, 11, 29, 9, minute, 30, 250_000, tzinfo=datetime.UTC),
+                                 tick=False):
+            signed_up.append(MemberFactory())
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 10, tzinfo=datetime.UTC)):
+        batch = services.member_bulk_create(password_hash=make_password(None), rows=[
+            {"login_id": f"sealorder{n}", "name": "홍길동", "email": f"sealorder{n}@example.com"} for n in range(50)])
+    # then: each seal is a version 7 UUID (RFC 9562) whose first 48 bits are its row's creation in milliseconds
+    for member in signed_up:
+        seal = Member.objects.get(pk=member.pk).seal
+        assert (seal.version, seal.variant) == (7, uuid.RFC_4122)
+        assert seal.int >> 80 == int(member.date_joined.timestamp() * 1000)
+    # and: later rows sort after earlier ones, so a new seal's index entry lands beside the last one's
+    assert [m.seal for m in signed_up] == sorted(m.seal for m in signed_up)
+    assert max(m.seal for m in signed_up) < min(m.seal for m in batch)
+    # and: the 74 random bits keep seals of the same millisecond apart
+    assert len({m.seal for m in batch}) == 50
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 9, 0, tzinfo=datetime.UTC), tick=False):
+        assert len({new_seal() for _ in range(10_000)}) == 10_000
 
 
 def test_ciphertext_length_does_not_tell_a_name_length():
