@@ -855,3 +855,23 @@ def test_the_direct_build_is_the_parsers_number_wherever_the_parser_strips_only_
         parsed = phonenumbers.parse(digits, "KR")
         if phonenumbers.national_significant_number(parsed) == digits[1:]:
             assert validators._parsed(digits) == parsed, digits
+
+
+def test_phone_checks_keep_the_librarys_compiled_patterns_instead_of_compiling_each_time(monkeypatch):
+    # given: a mobile and a contact number checked once (the library's metadata patterns compiled then)
+    assert validators.normalize_mobile("010-2345-6789") == "010-2345-6789"
+    assert validators.normalize_phone("02-312-4567") == "02-312-4567"
+    compiled = []
+
+    def counting_compile(pattern, flags=0):
+        compiled.append(pattern)
+        return compile_before(pattern, flags)
+
+    compile_before = phonenumbers.re_util.re.compile
+    monkeypatch.setattr(phonenumbers.re_util.re, "compile", counting_compile)
+    # when: the same kinds of number are checked again, after re's own cache was emptied (as a busy worker's is)
+    phonenumbers.re_util.re.purge()
+    assert validators.normalize_mobile("010-9876-5432") == "010-9876-5432"
+    assert validators.normalize_phone("02-765-4321") == "02-765-4321"
+    # then: the library asked for no pattern to be compiled again: it kept them (phonenumbers.enable_pattern_cache)
+    assert compiled == []
