@@ -531,6 +531,35 @@ def test_bench_members_leaves_the_member_table_as_it_found_it_and_no_query_log()
     assert logged == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_bench_members_times_lookups_lists_and_sign_ups_only_after_a_checkpoint():
+    # given: every statement of a run, in order
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    # when
+    out = StringIO()
+    with connection.execute_wrapper(record):
+        call_command("bench", "members", size=200, stdout=out)
+
+    # then: the server's write-back of what was just loaded (demo data, the plaintext copy) is done before the
+    # first timed lookup, and again before the first timed sign-up (its INSERT ... ON CONFLICT DO NOTHING)
+    def first(predicate, after: int = -1) -> int:
+        return next(i for i, sql in enumerate(statements) if i > after and predicate(sql))
+
+    loaded = max(i for i, sql in enumerate(statements) if sql.startswith("ANALYZE bench_plain_member"))
+    lookup = first(lambda sql: sql.startswith("SELECT id FROM bench_plain_member WHERE email"))
+    sign_up = first(lambda sql: sql.startswith('INSERT INTO "members_member"') and "ON CONFLICT DO NOTHING" in sql,
+                    after=lookup)
+    checkpoints = [i for i, sql in enumerate(statements) if sql == "CHECKPOINT"]
+    assert any(loaded < i < lookup for i in checkpoints)
+    assert any(lookup < i < sign_up for i in checkpoints)
+    assert "lookups, lists and writes measured after a CHECKPOINT" in out.getvalue()
+
+
 def test_enrollment_create_reads_only_what_its_rules_need():
     # given
     member = services.member_create(login_id="learner01", password=None, name="김민수", email="l@example.com")
