@@ -54,8 +54,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+from django.dispatch import receiver
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -162,20 +164,26 @@ def _ring(current: str, old: tuple[str, ...] | str) -> KeyRing:
     return KeyRing(current, _split(old))
 
 
-# The last ring handed out and the two settings it was built from: a list page opens hundreds of values, and
-# each asks for the ring; only a changed setting (override_settings, a test) builds or looks up another.
-_last_ring: tuple[Any, Any, KeyRing | None] = (None, None, None)
+# The ring for the keys in force, kept: a list page opens hundreds of values and a sign-up seals fourteen, each
+# asking for the ring. A changed key setting (override_settings, which sends setting_changed) drops it.
+_ring_in_force: KeyRing | None = None
 
 
 def key_ring() -> KeyRing:
-    """The ring for the keys in force (looked up per call, so a changed setting takes effect)."""
-    global _last_ring
-    current, old = settings.FIELD_ENCRYPTION_KEY, getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", ())
-    last_current, last_old, ring = _last_ring
-    if ring is None or current is not last_current or old is not last_old:
-        ring = _ring(current, old if isinstance(old, str) else tuple(old))
-        _last_ring = (current, old, ring)
+    """The ring for FIELD_ENCRYPTION_KEY and FIELD_ENCRYPTION_OLD_KEYS as they are set."""
+    global _ring_in_force
+    ring = _ring_in_force
+    if ring is None:
+        old = getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", ())
+        ring = _ring_in_force = _ring(settings.FIELD_ENCRYPTION_KEY, old if isinstance(old, str) else tuple(old))
     return ring
+
+
+@receiver(setting_changed)
+def _field_keys_changed(*, setting: str, **kwargs: Any) -> None:
+    global _ring_in_force
+    if setting in ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS"):
+        _ring_in_force = None
 
 
 def field_cipher() -> FieldCipher:
@@ -367,7 +375,7 @@ class EncryptedFieldMixin(EncryptedMixin):
     def open_for(self, instance: models.Model, token: bytes) -> Any:
         """The value of a stored token, or an `Undecryptable` (reported once) when it cannot be opened."""
         try:
-            return self._load(key_ring().open(bytes(token), self.associated_data(instance)))
+            return self._load(key_ring().open(token, self.associated_data(instance)))
         except (DecryptionError, UnicodeDecodeError, ValidationError, ValueError) as error:
             report_undecryptable(self.model._meta.db_table, self.column, instance.pk, type(error).__name__)
             return Undecryptable(self.model._meta.db_table, self.column, instance.pk)
@@ -392,7 +400,7 @@ class EncryptedFieldMixin(EncryptedMixin):
     def from_db_value(self, value: Any, *args: Any, **kwargs: Any) -> Any:
         if value is None:
             return None
-        return StoredToken(bytes(value)) if len(value) else ERASED
+        return StoredToken(value) if len(value) else ERASED
 
     def validate(self, value: Any, model_instance: models.Model) -> None:
         if isinstance(value, Undecryptable):

@@ -134,5 +134,25 @@ def test_a_value_sealed_under_another_field_key_is_refused_not_misread(everythin
         assert isinstance(member.name, Undecryptable)
 
 
+@pytest.mark.django_db
+def test_the_key_ring_is_kept_until_a_field_key_setting_changes(everything_saved):
+    from members.encryption import key_ring
+
+    # given: the ring is built once and handed out again (a list page opens hundreds of values)
+    kept = key_ring()
+    assert key_ring() is kept
+    # when: an old key is added, then the sealing key changed
+    with override_settings(FIELD_ENCRYPTION_OLD_KEYS=["an-old-field-encryption-key-0123456789abcdef"]):
+        # then: the new setting is in force at once, and a value sealed under the current key still opens
+        assert key_ring() is not kept
+        assert len(key_ring().ciphers) == 2
+        assert Member.objects.get(pk=everything_saved[0].pk).name == "홍길동"
+    with override_settings(FIELD_ENCRYPTION_KEY="a-different-field-encryption-key-0123456789"):
+        assert key_ring().current.key_id != kept.current.key_id
+    # and: with the settings back, the ring for them is in force again
+    assert key_ring().current.key_id == kept.current.key_id
+    assert len(key_ring().ciphers) == 1
+
+
 def test_system_checks_pass():
     call_command("check", fail_level="WARNING")
